@@ -1,0 +1,102 @@
+"""multidigit: multi-label digit classification on Triple MNIST, end to end.
+
+Read three handwritten digits in one image with Keras CNNs (one head per digit),
+compare output activations and losses honestly, tune, and explain the model.
+
+The public API is re-exported here; sub-modules are imported lazily, so
+``import multidigit`` is fast and does not import TensorFlow until it is needed.
+
+Examples
+--------
+>>> import multidigit as md
+>>> ds = md.load_dataset()                                   # doctest: +SKIP
+>>> model = md.build_model("softmax", "categorical_crossentropy")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+import os as _os
+from typing import Any
+
+# Quieten TensorFlow's C++ start-up chatter unless the user chose a level.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .errors import (  # noqa: E402  (cheap, always imported)
+    DataError,
+    ExplainerError,
+    ModelError,
+    MultidigitError,
+    PluginWarning,
+    TuningError,
+)
+
+__version__ = "0.1.0"
+
+# name -> sub-module that defines it
+_LAZY: dict[str, str] = {
+    # data
+    "load_dataset": "data",
+    "export_dataset": "data",
+    "generate_dataset": "data",
+    "class_split": "data",
+    "head_names": "data",
+    "MultiDigitDataset": "data",
+    "Split": "data",
+    # models
+    "build_model": "models",
+    "save_model": "models",
+    "load_model": "models",
+    "PRESETS": "models",
+    # training
+    "train": "training",
+    "evaluate": "training",
+    "predict": "training",
+    "cross_validate": "training",
+    "compare": "training",
+    "make_folds": "training",
+    "EvaluationResult": "training",
+    "CrossValidationResult": "training",
+    "ComparisonResult": "training",
+    "Prediction": "training",
+    # tuning
+    "tune": "tuning",
+    "TuneResult": "tuning",
+    "SEARCH_SPACES": "tuning",
+    # explainers
+    "explain": "explain",
+    "Explanation": "explain",
+    "Explainer": "explain",
+    "register_explainer": "explain",
+    "get_explainer": "explain",
+    "list_explainers": "explain",
+}
+
+__all__ = sorted(
+    [
+        *_LAZY,
+        "DataError",
+        "ExplainerError",
+        "ModelError",
+        "MultidigitError",
+        "PluginWarning",
+        "TuningError",
+        "__version__",
+    ]
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        if name in {"data", "models", "training", "tuning", "explain", "plots", "cli",
+                    "testing", "explainers", "study", "errors"}:
+            return importlib.import_module(f".{name}", __name__)
+        raise AttributeError(f"module 'multidigit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

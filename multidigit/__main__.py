@@ -1,0 +1,6 @@
+"""``python -m multidigit`` runs the command-line interface."""
+
+from .cli import main
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

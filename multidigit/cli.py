@@ -1,0 +1,174 @@
+"""The ``multidigit`` command line: ``data``, ``tune``, ``study`` and friends.
+
+Each sub-command's work lives in the module named for its concept; this module only
+parses arguments (argparse) and imports the heavy modules lazily, so ``multidigit
+--help`` answers instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import MultidigitError
+
+__all__ = ["main", "build_parser"]
+
+
+def _add_data_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        default="mini",
+        help="dataset source: 'mini' (offline, default), a folder path, or hf://owner/name",
+    )
+    p.add_argument("--image-size", type=int, default=None, help="resize images to N x N")
+    p.add_argument("--images-per-class", type=int, default=10, help="'mini' only")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``multidigit`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="multidigit",
+        description="Multi-label digit classification on Triple MNIST: data, "
+        "training, tuning, explanations and the whole study.",
+    )
+    parser.add_argument("--version", action="version", version=f"multidigit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    # ---- data
+    data = sub.add_parser("data", help="generate, export or describe a dataset")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    gen = dsub.add_parser("generate", help="generate the offline set and write it as PNG folders")
+    gen.add_argument("out", help="folder to write ROOT/{train,val,test}/<label>/*.png into")
+    gen.add_argument("--images-per-class", type=int, default=10)
+    gen.add_argument("--n-digits", type=int, default=3)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--overwrite", action="store_true")
+    exp = dsub.add_parser("export", help="load any source and write it as PNG folders")
+    _add_data_source(exp)
+    exp.add_argument("out")
+    exp.add_argument("--overwrite", action="store_true")
+    desc = dsub.add_parser("describe", help="load a dataset and print a summary table")
+    _add_data_source(desc)
+    desc.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    # ---- tune
+    tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
+    _add_data_source(tune)
+    tune.add_argument("--tuner", default="hyperband", choices=["random", "hyperband", "bayesian"])
+    tune.add_argument("--search-space", default="study")
+    tune.add_argument("--max-trials", type=int, default=10)
+    tune.add_argument("--epochs", type=int, default=5)
+    tune.add_argument("--k", type=int, default=None, help="score trials by k-fold CV")
+    tune.add_argument("--directory", default="multidigit-tuning")
+    tune.add_argument("--project-name", default="search")
+    tune.add_argument("--no-resume", action="store_true")
+    role = tune.add_mutually_exclusive_group()
+    role.add_argument("--chief", action="store_true", help="run the distributed oracle")
+    role.add_argument("--worker", metavar="ID", default=None, help="run as a distributed worker")
+    tune.add_argument("--chief-ip", default="127.0.0.1")
+    tune.add_argument("--chief-port", default="8000")
+
+    # ---- study
+    study = sub.add_parser("study", help="reproduce the whole study and write a report")
+    study.add_argument("--data", default="mini")
+    study.add_argument("--out", default="multidigit-study")
+    study.add_argument("--quick", action="store_true", help="tiny settings (CI, tests)")
+    study.add_argument("--full-tuning", action="store_true", help="study-sized tuning run")
+    study.add_argument("--seed", type=int, default=0)
+    study.add_argument("--restart", action="store_true", help="ignore finished stages")
+    return parser
+
+
+def _data_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import data as D
+
+    console = Console(stderr=False)
+    if args.data_command == "generate":
+        ds = D.load_dataset(
+            "mini",
+            images_per_class=args.images_per_class,
+            n_digits=args.n_digits,
+            seed=args.seed,
+            progress=True,
+        )
+        root = D.export_dataset(ds, args.out, overwrite=args.overwrite, progress=True)
+        console.print(f"[green]wrote[/green] {ds!r} to {root}")
+        return 0
+    size = (args.image_size, args.image_size) if args.image_size else None
+    ds = D.load_dataset(
+        args.data,
+        image_size=size,
+        seed=args.seed,
+        images_per_class=args.images_per_class,
+        progress=True,
+    )
+    if args.data_command == "export":
+        root = D.export_dataset(ds, args.out, overwrite=args.overwrite, progress=True)
+        console.print(f"[green]wrote[/green] {ds!r} to {root}")
+        return 0
+    summary = ds.describe()
+    if getattr(args, "json", False):
+        print(json.dumps(summary, indent=2))
+        return 0
+    table = Table(title=f"multidigit dataset: {ds.source}")
+    for col in ("split", "images", "labels", "image shape", "pixels", "labels shared with train"):
+        table.add_column(col, justify="right" if col != "split" else "left")
+    for name, s in summary["splits"].items():
+        table.add_row(
+            name,
+            f"{s['images']:,}",
+            str(s["labels"]),
+            "x".join(map(str, s["image_shape"])),
+            f"[{s['pixel_min']:.2f}, {s['pixel_max']:.2f}]",
+            str(s["labels_shared_with_train"]),
+        )
+    console.print(table)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "data":
+            if args.data_command is None:
+                parser.parse_args(["data", "--help"])
+            return _data_command(args)
+        if args.command == "tune":
+            from .tuning import run_cli
+
+            return run_cli(args)
+        if args.command == "study":
+            from .study import run_cli
+
+            return run_cli(args)
+    except MultidigitError as exc:
+        print(f"multidigit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("multidigit: interrupted; finished work is saved, run again to resume.",
+              file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command!r}")
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
+
+_ = Path  # kept for type references in sub-command helpers

@@ -1,0 +1,41 @@
+"""Exception and warning classes raised by :mod:`multidigit`.
+
+Every error the package raises on bad input derives from :class:`MultidigitError`,
+so ``except multidigit.MultidigitError`` catches all of them.  Each message names the
+offending thing (file, folder, argument) and says what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MultidigitError",
+    "DataError",
+    "ModelError",
+    "ExplainerError",
+    "TuningError",
+    "PluginWarning",
+]
+
+
+class MultidigitError(Exception):
+    """Base class of every error raised by multidigit."""
+
+
+class DataError(MultidigitError, ValueError):
+    """A dataset source is missing, malformed or inconsistent."""
+
+
+class ModelError(MultidigitError, ValueError):
+    """A model argument (activation, loss, preset, layer name...) is invalid."""
+
+
+class ExplainerError(MultidigitError, ValueError):
+    """An explainer is unknown, registered twice, or was called wrongly."""
+
+
+class TuningError(MultidigitError, RuntimeError):
+    """A hyperparameter search failed (for instance every trial crashed)."""
+
+
+class PluginWarning(UserWarning):
+    """A third-party plugin could not be loaded; it was skipped."""
