@@ -59,6 +59,7 @@ _LAZY: dict[str, str] = {
     "CrossValidationResult": "training",
     "ComparisonResult": "training",
     "Prediction": "training",
+    "TrainingHistory": "training",
     # tuning
     "tune": "tuning",
     "TuneResult": "tuning",

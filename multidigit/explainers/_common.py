@@ -1,0 +1,124 @@
+"""Shared helpers for the built-in explainers: sub-models, score functions, caching.
+
+Every helper builds *new* Keras models on top of the user's layers (sharing their
+weights, changing nothing) and caches them, with their compiled ``tf.function``, per
+model, so repeated calls do not retrace.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from ..errors import ExplainerError
+from ..explain import head_output_layer, model_head_names
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+_CACHE: "weakref.WeakKeyDictionary[Any, dict[Any, Any]]" = weakref.WeakKeyDictionary()
+
+SCORES = ("logit", "probability")
+
+
+def cached(model: Any, key: Any, factory: Callable[[], Any]) -> Any:
+    """``factory()`` memoised per (model, key); freed with the model."""
+    try:
+        per_model = _CACHE.setdefault(model, {})
+    except TypeError:  # not weak-referenceable: no caching
+        return factory()
+    if key not in per_model:
+        per_model[key] = factory()
+    return per_model[key]
+
+
+def normalize_maps(maps: np.ndarray) -> np.ndarray:
+    """Scale each map (first axis = image) to [0, 1], like tf-keras-vis' ``normalize``."""
+    maps = np.asarray(maps, dtype=np.float32)
+    axes = tuple(range(1, maps.ndim))
+    lo = maps.min(axis=axes, keepdims=True)
+    hi = maps.max(axis=axes, keepdims=True)
+    return (maps - lo) / (hi - lo + 1e-7)
+
+
+def layer_names(model: "keras.Model") -> list[str]:
+    return [layer.name for layer in model.layers]
+
+
+def resolve_layer(model: "keras.Model", layer: Any, default: str) -> str:
+    """Name of the layer to use: ``layer`` (name or index) or ``default``."""
+    if layer is None:
+        return default
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        try:
+            return model.layers[int(layer)].name
+        except IndexError:
+            pass
+    elif isinstance(layer, str) and layer in layer_names(model):
+        return layer
+    from ..models import conv_layer_names
+
+    raise ExplainerError(
+        f"model {model.name!r} has no layer {layer!r}; its convolution layers are "
+        f"{', '.join(conv_layer_names(model)) or '(none)'} (all layers: "
+        f"{', '.join(layer_names(model))})."
+    )
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
+    if value not in choices:
+        raise ExplainerError(
+            f"unknown {name}={value!r}; choose one of {', '.join(map(repr, choices))}."
+        )
+
+
+def score_model(model: "keras.Model", layer: str | None = None) -> Any:
+    """A sub-model ``x -> [layer output,] input features of every head``.
+
+    Stopping at the heads' *inputs* lets us compute a target's logit ourselves
+    (features @ kernel + bias) instead of cloning the model and switching the heads'
+    activation to linear the way tf-keras-vis' ``ReplaceToLinear`` does.  All heads
+    come out of one forward pass, so one compiled function serves every head.
+    """
+    import keras
+
+    def build() -> Any:
+        n = len(model_head_names(model))
+        outs = [head_output_layer(model, k).input for k in range(n)]
+        if layer is not None:
+            outs = [model.get_layer(layer).output, *outs]
+        return keras.Model(model.inputs, outs, name=f"scores_{layer}")
+
+    return cached(model, ("score_model", layer), build)
+
+
+def target_scores(model: "keras.Model", features: Sequence[Any], score: str, head: Any,
+                  targets: Any) -> Any:
+    """Score ``(n,)`` of digit ``targets`` on head ``head`` (a scalar tensor).
+
+    Every head's scores are computed (cheap: one small Dense each) and the wanted one
+    gathered, so ``head`` can be a tensor and the function is traced once.
+    """
+    import keras
+    import tensorflow as tf
+
+    per_head = []
+    for k, feats in enumerate(features):
+        layer = head_output_layer(model, k)
+        if score == "logit" and isinstance(layer, keras.layers.Dense):
+            s = tf.matmul(feats, layer.kernel)
+            if layer.use_bias:
+                s = s + layer.bias
+        else:
+            s = layer(feats, training=False)
+        per_head.append(s)
+    scores = tf.gather(tf.stack(per_head, axis=1), head, axis=1)  # (n, classes)
+    return tf.gather(scores, targets, batch_dims=1)
+
+
+def image_spec(model: "keras.Model") -> Any:
+    import tensorflow as tf
+
+    return tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)

@@ -1,0 +1,358 @@
+"""Is an explanation trustworthy?  Sanity checks and faithfulness scores.
+
+* :func:`sanity_check` - the model-parameter randomisation test of Adebayo et al.
+  (2018, "Sanity Checks for Saliency Maps"): if the maps barely change when the
+  model's weights are replaced by random ones, they do not explain the model.
+* :func:`faithfulness` - deletion / insertion curves (Petsiuk et al. 2018, RISE):
+  removing the most important pixels first should make the target's probability drop
+  fast (low deletion AUC); inserting them first should make it rise fast (high
+  insertion AUC).  :func:`faithfulness_table` compares several methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ExplainerError
+from ..explain import (
+    _resolve_heads,
+    _resolve_targets,
+    as_image_batch,
+    explain,
+    get_explainer,
+    model_head_names,
+    predict_heads,
+)
+
+__all__ = [
+    "SanityCheckResult",
+    "FaithfulnessResult",
+    "FaithfulnessTable",
+    "sanity_check",
+    "faithfulness",
+    "faithfulness_table",
+    "randomize_weights",
+]
+
+
+def _per_head_method(method: str) -> None:
+    cls = get_explainer(method)
+    if not getattr(cls, "per_head", True) or getattr(cls, "model_level", False):
+        raise ExplainerError(
+            f"method {method!r} does not produce per-head attribution maps; sanity checks "
+            "and faithfulness apply to attribution methods such as 'saliency' or 'gradcam'."
+        )
+
+
+def _single_head(model: Any, head: Any) -> int:
+    heads = _resolve_heads(model, head)
+    if len(heads) != 1:
+        raise ExplainerError(f"pass one head (an index or a name), got head={head!r}.")
+    return heads[0]
+
+
+# ----------------------------------------------------------------------------- sanity
+
+
+def _weighted_layers(model: Any, head_index: int) -> list[str]:
+    """Layers with weights that can influence head ``head_index``, output side first."""
+    heads = model_head_names(model)
+    other = {h for i, h in enumerate(heads) if i != head_index}
+    return [l.name for l in reversed(model.layers) if l.weights and l.name not in other]
+
+
+def randomize_weights(model: Any, layers: Sequence[str], seed: int = 0) -> None:
+    """Re-initialise ``layers`` of ``model`` *in place* (use it on a clone).
+
+    Kernels get Glorot-uniform values, biases and BatchNorm shifts / moving means zeros,
+    BatchNorm scales / moving variances ones: the state of a freshly built model.
+    """
+    rng = np.random.default_rng(seed)
+    for name in layers:
+        for v in model.get_layer(name).weights:
+            short = v.path.rsplit("/", 1)[-1]
+            shape = tuple(v.shape)
+            if short in ("gamma", "moving_variance"):
+                value = np.ones(shape)
+            elif short in ("beta", "moving_mean", "bias"):
+                value = np.zeros(shape)
+            else:
+                fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else shape[0]
+                fan_out = shape[-1] * (int(np.prod(shape[:-2])) if len(shape) > 2 else 1)
+                limit = np.sqrt(6.0 / (fan_in + fan_out))
+                value = rng.uniform(-limit, limit, shape)
+            v.assign(value.astype(np.float32))
+
+
+def _clone(model: Any) -> Any:
+    import keras
+
+    clone = keras.models.clone_model(model)
+    for a, b in zip(model.weights, clone.weights):
+        b.assign(a)
+    return clone
+
+
+def _mean_spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    rhos = []
+    for x, y in zip(a.reshape(len(a), -1), b.reshape(len(b), -1)):
+        if np.ptp(x) == 0 or np.ptp(y) == 0:
+            rhos.append(0.0)  # a constant map carries no ranking at all
+            continue
+        rhos.append(float(spearmanr(x, y).statistic))
+    return float(np.mean(rhos))
+
+
+@dataclass
+class SanityCheckResult:
+    """Outcome of :func:`sanity_check`.
+
+    Attributes
+    ----------
+    method, mode : str
+    layers : list of str
+        ``layers[k]`` is the layer randomised at step k (cascading: steps are cumulative,
+        from the output down; ``"all"``: one step, named ``"all"``).
+    correlations : np.ndarray
+        Mean Spearman rank correlation between the original and the randomised maps
+        after each step (1 = unchanged, ~0 = unrelated).
+    threshold : float
+    passed : bool
+        The maps of the fully randomised model correlate at most ``threshold`` with the
+        original ones, i.e. the explanation does depend on the learned weights.
+    """
+
+    method: str
+    mode: str
+    layers: list[str]
+    correlations: np.ndarray
+    threshold: float
+    passed: bool
+
+    @property
+    def final_correlation(self) -> float:
+        return float(self.correlations[-1])
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["correlations"] = [float(c) for c in self.correlations]
+        return d
+
+
+def sanity_check(
+    model: Any,
+    images: Any,
+    method: str = "gradcam",
+    *,
+    head: int | str = 0,
+    mode: str = "cascading",
+    threshold: float = 0.5,
+    target: Any = None,
+    seed: int = 0,
+    batch_size: int = 256,
+    **options: Any,
+) -> SanityCheckResult:
+    """Model-parameter randomisation test (Adebayo et al. 2018).
+
+    Randomises the weights of a *clone* of ``model`` (the model itself is untouched),
+    either cascading from the output layer down to the input (``mode="cascading"``,
+    one step per layer with weights) or all at once (``mode="all"``), and compares the
+    maps with the original ones by Spearman rank correlation
+    (:func:`scipy.stats.spearmanr`), per image, averaged.  The targets stay the original
+    model's predictions, so only the weights change.
+
+    Parameters
+    ----------
+    model, images, method
+        As for :func:`multidigit.explain`.
+    head : int or str
+        One head.
+    mode : {"cascading", "all"}
+    threshold : float
+        Pass when the fully randomised correlation is ``<= threshold``.
+    seed : int
+        Seed of the random weights.
+    **options
+        Passed to the explainer.
+
+    Returns
+    -------
+    SanityCheckResult
+
+    Examples
+    --------
+    >>> res = md.explainers.sanity_check(model, x, "gradcam")   # doctest: +SKIP
+    >>> res.passed, res.correlations                              # doctest: +SKIP
+    """
+    if mode not in ("cascading", "all"):
+        raise ExplainerError(f"unknown mode={mode!r}; choose 'cascading' or 'all'.")
+    _per_head_method(method)
+    h = _single_head(model, head)
+    x = as_image_batch(model, images)
+    t = _resolve_targets(model, x, [h], target, batch_size)
+    ref = explain(model, x, method, head=h, target=t, batch_size=batch_size, **options).maps
+    clone = _clone(model)
+    layers = _weighted_layers(model, h)
+    steps = [[l] for l in layers] if mode == "cascading" else [layers]
+    names = layers if mode == "cascading" else ["all"]
+    corrs = []
+    for k, group in enumerate(steps):
+        randomize_weights(clone, group, seed=seed + k)
+        maps = explain(clone, x, method, head=h, target=t, batch_size=batch_size, **options).maps
+        corrs.append(_mean_spearman(ref, maps))
+    corr = np.asarray(corrs)
+    return SanityCheckResult(method, mode, names, corr, float(threshold),
+                             bool(corr[-1] <= threshold))
+
+
+# ----------------------------------------------------------------------------- faithfulness
+
+
+@dataclass
+class FaithfulnessResult:
+    """Deletion / insertion curves of one method (see :func:`faithfulness`).
+
+    ``deletion_auc`` lower is better, ``insertion_auc`` higher is better; both are
+    mean target probabilities over the curve, in [0, 1].
+    """
+
+    method: str
+    fractions: np.ndarray
+    deletion: np.ndarray
+    insertion: np.ndarray
+    deletion_auc: float
+    insertion_auc: float
+    head: str
+    n_images: int
+
+    @property
+    def score(self) -> float:
+        """``insertion_auc - deletion_auc`` (higher is better)."""
+        return self.insertion_auc - self.deletion_auc
+
+
+def _target_prob(model: Any, x: np.ndarray, head: int, t: np.ndarray, bs: int) -> np.ndarray:
+    p = predict_heads(model, x, bs)[:, head, :]
+    return p[np.arange(len(t)), t]
+
+
+def faithfulness(
+    model: Any,
+    images: Any,
+    method: str = "gradcam",
+    *,
+    head: int | str = 0,
+    target: Any = None,
+    steps: int = 20,
+    baseline: float = 0.0,
+    seed: int = 0,
+    batch_size: int = 256,
+    **options: Any,
+) -> FaithfulnessResult:
+    """Deletion and insertion AUC of ``method``'s maps on ``images``.
+
+    Pixels are ranked by the map (most important first).  *Deletion* sets the top
+    fraction ``f`` of pixels to ``baseline`` and tracks the target digit's probability;
+    *insertion* starts from a ``baseline`` image and restores the top fraction.  The
+    curves are sampled at ``steps + 1`` fractions from 0 to 1 and averaged over images;
+    the AUCs are trapezoidal areas over the fraction axis.
+
+    ``method="random"`` ranks pixels at random (seeded): the reference any useful
+    method should beat.
+
+    Returns
+    -------
+    FaithfulnessResult
+
+    Examples
+    --------
+    >>> r = md.explainers.faithfulness(model, x, "gradcam", head=0)   # doctest: +SKIP
+    >>> r.deletion_auc, r.insertion_auc                                 # doctest: +SKIP
+    """
+    if int(steps) < 1:
+        raise ExplainerError(f"steps must be >= 1, got {steps}.")
+    h = _single_head(model, head)
+    x = as_image_batch(model, images)
+    t = _resolve_targets(model, x, [h], target, batch_size)[:, 0]
+    n, H, W = x.shape[:3]
+    if method == "random":
+        maps = np.random.default_rng(seed).random((n, H, W))
+    else:
+        _per_head_method(method)
+        maps = explain(model, x, method, head=h, target=t, batch_size=batch_size, **options).maps
+    order = np.argsort(-maps.reshape(n, -1), axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(H * W)[None].repeat(n, 0), axis=1)
+    ranks = ranks.reshape(n, H, W, 1)
+    fractions = np.linspace(0.0, 1.0, int(steps) + 1)
+    base = np.full_like(x, baseline)
+    deletion, insertion = [], []
+    for f in fractions:
+        top = ranks < int(round(f * H * W))  # (n, H, W, 1): pixels among the top f
+        deletion.append(_target_prob(model, np.where(top, base, x), h, t, batch_size).mean())
+        insertion.append(_target_prob(model, np.where(top, x, base), h, t, batch_size).mean())
+    d, i = np.asarray(deletion), np.asarray(insertion)
+    return FaithfulnessResult(
+        method, fractions, d, i, float(np.trapezoid(d, fractions)),
+        float(np.trapezoid(i, fractions)), model_head_names(model)[h], n,
+    )
+
+
+@dataclass
+class FaithfulnessTable:
+    """Faithfulness of several methods; ``str(table)`` is a plain-text table."""
+
+    results: list[FaithfulnessResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        return {
+            r.method: {"deletion_auc": r.deletion_auc, "insertion_auc": r.insertion_auc,
+                       "score": r.score}
+            for r in self.results
+        }
+
+    def best(self) -> str:
+        """Method with the highest ``insertion_auc - deletion_auc``."""
+        return max(self.results, key=lambda r: r.score).method
+
+    def to_markdown(self) -> str:
+        lines = ["| method | deletion AUC (lower better) | insertion AUC (higher better) "
+                 "| insertion - deletion |", "| --- | ---: | ---: | ---: |"]
+        for r in self.results:
+            lines.append(f"| {r.method} | {r.deletion_auc:.3f} | {r.insertion_auc:.3f} "
+                         f"| {r.score:.3f} |")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        w = max([len("method"), *(len(r.method) for r in self.results)])
+        rows = [f"{'method':<{w}}  deletion  insertion  ins-del"]
+        for r in self.results:
+            rows.append(f"{r.method:<{w}}  {r.deletion_auc:8.3f}  {r.insertion_auc:9.3f}  "
+                        f"{r.score:7.3f}")
+        return "\n".join(rows)
+
+
+def faithfulness_table(
+    model: Any,
+    images: Any,
+    methods: Sequence[str] = ("saliency", "gradcam", "gradcam++", "guided_backprop"),
+    *,
+    include_random: bool = True,
+    **kwargs: Any,
+) -> FaithfulnessTable:
+    """:func:`faithfulness` of several methods (plus the ``"random"`` reference).
+
+    Examples
+    --------
+    >>> print(md.explainers.faithfulness_table(model, x))   # doctest: +SKIP
+    method           deletion  insertion  ins-del
+    saliency            0.412      0.633    0.221
+    ...
+    """
+    names = list(methods) + (["random"] if include_random and "random" not in methods else [])
+    return FaithfulnessTable([faithfulness(model, images, m, **kwargs) for m in names])

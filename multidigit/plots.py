@@ -1,0 +1,454 @@
+"""Matplotlib figures for training, evaluation and model inspection.
+
+Every function returns a :class:`matplotlib.figure.Figure` and never calls
+``plt.show()``: display it in a notebook, or ``fig.savefig("out.png")``.
+
+Examples
+--------
+>>> from multidigit import plots
+>>> fig = plots.plot_learning_curves(history)       # doctest: +SKIP
+>>> fig.savefig("curves.png")                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import DataError, ModelError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+    from matplotlib.figure import Figure
+
+    from .data import Split
+    from .training import ComparisonResult, EvaluationResult
+
+__all__ = [
+    "plot_learning_curves",
+    "plot_confusion_matrices",
+    "plot_comparison",
+    "plot_model",
+    "plot_samples",
+    "plot_filters",
+    "plot_feature_maps",
+]
+
+
+def _figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] | None = None,
+            **kw: Any) -> tuple["Figure", np.ndarray]:
+    # Figure() directly (not pyplot): no global state, no GUI backend, nothing to close.
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size or (4.0 * ncols, 3.2 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _grid(n: int, max_cols: int = 8) -> tuple[int, int]:
+    cols = min(n, max_cols)
+    return math.ceil(n / cols), cols
+
+
+def _history_dict(h: Any) -> dict[str, list[float]]:
+    if isinstance(h, Mapping):
+        return {k: list(v) for k, v in h.items()}
+    hist = getattr(h, "history", None)  # TrainingHistory or keras History
+    if isinstance(hist, Mapping):
+        return {k: list(v) for k, v in hist.items()}
+    raise DataError(
+        f"expected a TrainingHistory, a keras History or a dict of lists, got {type(h).__name__}."
+    )
+
+
+# ------------------------------------------------------------------ learning curves
+def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
+    """Loss and per-head accuracy per epoch, training (solid) vs validation (dashed).
+
+    Parameters
+    ----------
+    history : TrainingHistory, keras History, dict, or a list of them
+        One run, or several (e.g. ``cv.histories`` of the folds), drawn on top of
+        each other.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: loss, and accuracy of each head.
+
+    Examples
+    --------
+    >>> fig = plot_learning_curves(md.train(model, ds, epochs=5))   # doctest: +SKIP
+    """
+    runs = list(history) if isinstance(history, (list, tuple)) else [history]
+    if not runs:
+        raise DataError("no history to plot.")
+    dicts = [_history_dict(h) for h in runs]
+    fig, axes = _figure(1, 2, size=(10, 3.6))
+    ax_loss, ax_acc = axes[0]
+    alpha = 1.0 if len(dicts) == 1 else max(0.35, 1.0 / len(dicts) ** 0.5)
+    import matplotlib as mpl
+
+    colors = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+    for r, d in enumerate(dicts):
+        if "loss" in d:
+            x = np.arange(1, len(d["loss"]) + 1)
+            ax_loss.plot(x, d["loss"], color=colors[0], alpha=alpha,
+                         label="train" if r == 0 else None)
+            if "val_loss" in d:
+                ax_loss.plot(x, d["val_loss"], "--", color=colors[1], alpha=alpha,
+                             label="validation" if r == 0 else None)
+        heads = sorted(
+            k for k in d if k.startswith("digit_") and k.endswith("_accuracy")
+        )
+        for j, key in enumerate(heads):
+            x = np.arange(1, len(d[key]) + 1)
+            name = key[: -len("_accuracy")]
+            c = colors[j % len(colors)]
+            ax_acc.plot(x, d[key], color=c, alpha=alpha,
+                        label=f"{name} train" if r == 0 else None)
+            if f"val_{key}" in d:
+                ax_acc.plot(x, d[f"val_{key}"], "--", color=c, alpha=alpha,
+                            label=f"{name} val" if r == 0 else None)
+    ax_loss.set(title="loss", xlabel="epoch", ylabel="loss")
+    ax_acc.set(title="accuracy per digit", xlabel="epoch", ylabel="accuracy")
+    for ax in (ax_loss, ax_acc):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ------------------------------------------------------------------ confusion matrices
+def plot_confusion_matrices(result: "EvaluationResult", *, normalize: bool = False) -> "Figure":
+    """One confusion-matrix heatmap per digit position.
+
+    Parameters
+    ----------
+    result : EvaluationResult
+        From :func:`multidigit.evaluate`.
+    normalize : bool
+        Show row fractions (recall per true digit) instead of counts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per digit position.
+
+    Examples
+    --------
+    >>> fig = plot_confusion_matrices(md.evaluate(model, ds.test))   # doctest: +SKIP
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    cms = np.asarray(getattr(result, "confusion_matrices", None))
+    if cms.ndim != 3:
+        raise DataError("expected an EvaluationResult (from multidigit.evaluate).")
+    n = cms.shape[0]
+    fig, axes = _figure(1, n, size=(4.2 * n, 4.0))
+    for i in range(n):
+        cm = cms[i].astype(float)
+        if normalize:
+            cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+        disp = ConfusionMatrixDisplay(cm, display_labels=list(range(10)))
+        disp.plot(ax=axes[0, i], colorbar=False, cmap="Blues",
+                  values_format=".2f" if normalize else ".0f")
+        acc = getattr(result, "digit_accuracy", [None] * n)[i]
+        axes[0, i].set_title(f"digit_{i}" + (f"  (acc {100 * acc:.1f} %)" if acc is not None else ""))
+    return fig
+
+
+# ------------------------------------------------------------------ comparison
+def plot_comparison(result: "ComparisonResult") -> "Figure":
+    """Bar chart of each combination's mean accuracy with its 95 % interval.
+
+    Examples
+    --------
+    >>> fig = plot_comparison(md.compare(ds, k=3))   # doctest: +SKIP
+    """
+    rows = result.table() if hasattr(result, "table") else list(result)
+    if not rows:
+        raise DataError("the comparison has no rows.")
+    fig, axes = _figure(1, 1, size=(max(5.0, 1.6 * len(rows)), 4.0))
+    ax = axes[0, 0]
+    means = np.array([r["mean"] for r in rows]) * 100
+    lo = np.array([r["ci_low"] for r in rows]) * 100
+    hi = np.array([r["ci_high"] for r in rows]) * 100
+    err = np.vstack([np.nan_to_num(means - lo), np.nan_to_num(hi - means)])
+    labels = [f"{r['activation']}\n{r['loss'].replace('_crossentropy', ' CE')}" for r in rows]
+    x = np.arange(len(rows))
+    ax.bar(x, means, yerr=err, capsize=6, color=["C0"] + ["C7"] * (len(rows) - 1))
+    ax.set_xticks(x, labels, fontsize="small")
+    metric = rows[0].get("metric", getattr(result, "metric", "accuracy"))
+    ax.set_ylabel(f"{metric} (%)")
+    ax.set_title("activation x loss, mean with 95 % interval")
+    bottom = float(np.nanmin(np.where(np.isnan(lo), means, lo)))
+    ax.set_ylim(max(0.0, bottom - 5), min(100.0, float(np.nanmax(np.where(np.isnan(hi), means, hi))) + 3))
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+# ------------------------------------------------------------------ model graph
+_GRAPHVIZ_HELP = (
+    "plot_model needs Graphviz's `dot` program on PATH: install graphviz "
+    "(apt-get install graphviz / brew install graphviz / conda install graphviz) "
+    "and pydot (pip install pydot)."
+)
+
+
+def plot_model(
+    model: "keras.Model", path: str | os.PathLike[str] | None = None, *, dpi: int = 96
+) -> "Figure":
+    """The model's layer graph (``keras.utils.plot_model``) as a figure.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras model.
+    path : path, optional
+        Also keep the PNG there.
+    dpi : int
+        Resolution of the rendered graph.
+
+    Raises
+    ------
+    ModelError
+        When Graphviz (``dot``) or pydot is missing, with the install commands.
+
+    Examples
+    --------
+    >>> fig = plot_model(model, "model.png")   # doctest: +SKIP
+    """
+    import keras
+    from matplotlib.image import imread
+
+    if shutil.which("dot") is None:
+        raise ModelError(_GRAPHVIZ_HELP)
+    try:
+        import pydot  # noqa: F401
+    except ImportError as exc:
+        raise ModelError(_GRAPHVIZ_HELP) from exc
+    tmpdir = None
+    if path is None:
+        tmpdir = tempfile.mkdtemp(prefix="multidigit-plot-")
+        out = Path(tmpdir) / "model.png"
+    else:
+        out = Path(path).expanduser()
+        if out.suffix.lower() != ".png":
+            raise ModelError(f"plot_model writes a PNG; give a '.png' path, got {str(out)!r}.")
+        out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        try:
+            keras.utils.plot_model(
+                model, to_file=str(out), show_shapes=True, show_layer_names=True, dpi=dpi
+            )
+        except (ImportError, OSError) as exc:
+            raise ModelError(f"{_GRAPHVIZ_HELP} ({exc})") from exc
+        if not out.exists():
+            raise ModelError(_GRAPHVIZ_HELP)
+        img = imread(str(out))
+    finally:
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    h, w = img.shape[:2]
+    fig, axes = _figure(1, 1, size=(max(3.0, w / dpi), max(3.0, h / dpi)))
+    axes[0, 0].imshow(img)
+    axes[0, 0].set_axis_off()
+    return fig
+
+
+# ------------------------------------------------------------------ samples
+def plot_samples(
+    split: "Split",
+    n: int = 16,
+    *,
+    predictions: Any = None,
+    seed: int | None = 0,
+    cols: int = 8,
+) -> "Figure":
+    """A grid of images with their labels (and predictions, if given).
+
+    Parameters
+    ----------
+    split : Split
+        The images to show.
+    n : int
+        How many (at most ``len(split)``).
+    predictions : Prediction or sequence of str, optional
+        Predicted labels for the *whole* split (e.g. ``md.predict(model, split)``);
+        shown as ``true -> predicted``, red when wrong.
+    seed : int or None
+        Random sample with this seed; None takes the first ``n`` images.
+    cols : int
+        Images per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``n`` axes.
+
+    Examples
+    --------
+    >>> fig = plot_samples(ds.train, n=8)   # doctest: +SKIP
+    """
+    images = getattr(split, "images", None)
+    if images is None:
+        raise DataError(f"expected a Split, got {type(split).__name__}.")
+    n = int(min(n, len(split)))
+    if n < 1:
+        raise DataError("nothing to plot: the split is empty or n < 1.")
+    idx = (
+        np.arange(n)
+        if seed is None
+        else np.sort(np.random.default_rng(seed).choice(len(split), n, replace=False))
+    )
+    pred = None
+    if predictions is not None:
+        pred = list(getattr(predictions, "labels", predictions))
+        if len(pred) != len(split):
+            raise DataError(
+                f"predictions hold {len(pred)} labels for a split of {len(split)} images; "
+                "predict the whole split."
+            )
+    rows, c = _grid(n, cols)
+    fig, axes = _figure(rows, c, size=(1.5 * c, 1.7 * rows))
+    truth = split.label_strings
+    for ax, i in zip(axes.flat, idx):
+        ax.imshow(images[i, ..., 0], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_axis_off()
+        title, color = str(truth[i]), "black"
+        if pred is not None:
+            title = f"{truth[i]} -> {pred[i]}"
+            color = "black" if pred[i] == truth[i] else "red"
+        ax.set_title(title, fontsize="small", color=color)
+    for ax in list(axes.flat)[n:]:
+        fig.delaxes(ax)
+    return fig
+
+
+# ------------------------------------------------------------------ filters / maps
+def _layer(model: "keras.Model", layer: str) -> Any:
+    from .models import conv_layer_names
+
+    try:
+        return model.get_layer(layer)
+    except ValueError:
+        raise ModelError(
+            f"model {model.name!r} has no layer {layer!r}; its conv layers are "
+            f"{conv_layer_names(model)}."
+        ) from None
+
+
+def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: int = 64) -> "Figure":
+    """The kernels of one convolution layer (for later layers, averaged over inputs).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :func:`multidigit.build_model`.
+    layer : str
+        Conv layer name (``conv_1`` looks directly at the pixels).
+    max_filters : int
+        Show at most this many filters.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per filter shown.
+
+    Examples
+    --------
+    >>> fig = plot_filters(model, "conv_1")   # doctest: +SKIP
+    """
+    import keras
+
+    lay = _layer(model, layer)
+    if not isinstance(lay, keras.layers.Conv2D):
+        raise ModelError(f"layer {layer!r} is a {type(lay).__name__}, not a Conv2D.")
+    kernel = np.asarray(keras.ops.convert_to_numpy(lay.kernel))  # (kh, kw, in, out)
+    k = kernel.mean(axis=2)  # average over input channels (one channel for conv_1)
+    n = min(k.shape[-1], int(max_filters))
+    rows, cols = _grid(n, 8)
+    fig, axes = _figure(rows, cols, size=(1.2 * cols, 1.3 * rows + 0.4))
+    lim = float(np.abs(k[..., :n]).max()) or 1.0
+    for j, ax in enumerate(axes.flat[:n]):
+        ax.imshow(k[..., j], cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.set_axis_off()
+        ax.set_title(str(j), fontsize="x-small")
+    for ax in list(axes.flat)[n:]:
+        fig.delaxes(ax)
+    fig.suptitle(f"{layer} kernels (red +, blue -)")
+    return fig
+
+
+def plot_feature_maps(
+    model: "keras.Model", image: np.ndarray, layer: str = "conv_1", *, max_maps: int = 32
+) -> "Figure":
+    """Activations of one layer for one image: the input first, then each channel.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :func:`multidigit.build_model`.
+    image : array
+        One image, ``(H, W)`` or ``(H, W, 1)`` in [0, 1], at the model's input size.
+    layer : str
+        Any layer with a 4-D output (``conv_{i}``, ``bn_{i}``, ``pool_{i}``).
+    max_maps : int
+        Show at most this many channels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``1 + min(channels, max_maps)`` axes.
+
+    Examples
+    --------
+    >>> fig = plot_feature_maps(model, ds.test.images[0], "conv_2")   # doctest: +SKIP
+    """
+    import keras
+
+    lay = _layer(model, layer)
+    x = np.asarray(image, dtype=np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.ndim == 4 and x.shape[0] == 1:
+        x = x[0]
+    expected = tuple(model.inputs[0].shape[1:])
+    if x.ndim != 3 or tuple(x.shape) != expected:
+        raise DataError(
+            f"image must have the model's input shape {expected} (or (H, W)), got "
+            f"{np.shape(image)}."
+        )
+    probe = keras.Model(model.inputs, lay.output)
+    maps = np.asarray(keras.ops.convert_to_numpy(probe(x[None], training=False)))[0]
+    if maps.ndim != 3:
+        raise ModelError(
+            f"layer {layer!r} outputs shape {maps.shape}, not (H, W, channels); choose a "
+            "conv / pool layer."
+        )
+    n = min(maps.shape[-1], int(max_maps))
+    rows, cols = _grid(n + 1, 8)
+    fig, axes = _figure(rows, cols, size=(1.4 * cols, 1.5 * rows + 0.4))
+    flat = list(axes.flat)
+    flat[0].imshow(x[..., 0], cmap="gray_r", vmin=0, vmax=1)
+    flat[0].set_title("input", fontsize="x-small")
+    flat[0].set_axis_off()
+    for j in range(n):
+        flat[j + 1].imshow(maps[..., j], cmap="viridis")
+        flat[j + 1].set_title(str(j), fontsize="x-small")
+        flat[j + 1].set_axis_off()
+    for ax in flat[n + 1 :]:
+        fig.delaxes(ax)
+    fig.suptitle(f"{layer} activations")
+    return fig

@@ -1,0 +1,160 @@
+"""Test kit for explainer authors, in the spirit of scikit-learn's ``check_estimator``.
+
+Examples
+--------
+>>> from multidigit.testing import check_explainer
+>>> from multidigit.explainers import GradCAMExplainer
+>>> check_explainer(GradCAMExplainer)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_explainer"]
+
+
+def _tiny_model() -> Any:
+    from .models import build_model
+
+    # 2 heads and 20x20 inputs, on purpose not the usual 3 x 28x28: an explainer must
+    # not hard-code either.
+    return build_model(
+        "softmax",
+        "categorical_crossentropy",
+        input_shape=(20, 20, 1),
+        preset="small",
+        filters=(4, 6),
+        dense_units=12,
+        n_digits=2,
+        seed=0,
+        compile=False,
+    )
+
+
+def _snapshot(model: Any, x: np.ndarray) -> tuple[list[np.ndarray], list[Any], dict[str, np.ndarray]]:
+    import keras
+
+    weights = [np.array(w, copy=True) for w in model.get_weights()]
+    attrs = [
+        (l.name, getattr(l, "activation", None), l.trainable, getattr(l, "rate", None))
+        for l in model.layers
+    ]
+    probe = keras.Model(model.inputs, {l.name: l.output for l in model.layers[1:]})
+    acts = {k: np.asarray(v) for k, v in probe(x, training=False).items()}
+    return weights, attrs, acts
+
+
+def check_explainer(explainer: Any, *, options: dict[str, Any] | None = None) -> None:
+    """Check that an explainer class honours the :class:`~multidigit.Explainer` contract.
+
+    Builds a tiny untrained 2-head model itself and checks that the explainer
+
+    * has a non-empty ``name`` and an ``explain`` method, and can be instantiated
+      without arguments;
+    * returns finite float arrays of the documented shape for batches of 1 and 3
+      images and every head (``(n, H, W)`` for per-head explainers, ``(n, ...)`` for
+      per-image ones);
+    * explains each image independently of the rest of the batch;
+    * is deterministic (same call, same result);
+    * does not change the model: weights, layer attributes (activations...) and every
+      layer's activations are identical before and after.
+
+    Parameters
+    ----------
+    explainer : class (or instance)
+        The explainer to check.
+    options : dict, optional
+        Keyword options passed to every ``explain`` call (e.g. fewer steps).
+
+    Raises
+    ------
+    AssertionError
+        On the first violated rule, with a message saying which and how.
+    """
+    cls = explainer if isinstance(explainer, type) else type(explainer)
+    options = dict(options or {})
+    name = getattr(cls, "name", None)
+    label = f"explainer {cls.__module__}.{cls.__qualname__}"
+    assert isinstance(name, str) and name, f"{label}: `name` must be a non-empty str, got {name!r}."
+    label = f"explainer {name!r} ({cls.__module__}.{cls.__qualname__})"
+    assert callable(getattr(cls, "explain", None)), f"{label}: has no explain() method."
+    try:
+        inst = cls()
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"{label}: cannot be instantiated without arguments: {exc!r}") from exc
+    per_head = bool(getattr(cls, "per_head", True))
+    model_level = bool(getattr(cls, "model_level", False))
+
+    model = _tiny_model()
+    rng = np.random.default_rng(0)
+    x3 = rng.random((3, 20, 20, 1)).astype(np.float32)
+    before = _snapshot(model, x3)
+    heads = range(2) if per_head and not model_level else [None]
+
+    def run(x: np.ndarray, t: np.ndarray | None, h: int | None) -> np.ndarray:
+        try:
+            out = inst.explain(model, x.copy(), None if t is None else t.copy(), h, **options)
+        except Exception as exc:
+            raise AssertionError(
+                f"{label}: explain() raised {type(exc).__name__}: {exc} "
+                f"(batch of {len(x)}, head_index={h})."
+            ) from exc
+        assert isinstance(out, np.ndarray), (
+            f"{label}: explain() must return a numpy array, got {type(out).__name__}."
+        )
+        assert np.issubdtype(out.dtype, np.floating), (
+            f"{label}: explain() must return floats, got dtype {out.dtype}."
+        )
+        assert np.all(np.isfinite(out)), f"{label}: explain() returned NaN or inf values."
+        return out
+
+    targets = rng.integers(0, 10, size=3)
+    for h in heads:
+        t3 = targets if h is not None else None
+        out3 = run(x3, t3, h)
+        if model_level:
+            again = run(x3[:1], None, h)
+            assert again.shape == out3.shape and np.allclose(again, out3), (
+                f"{label}: model_level explainer depends on the images."
+            )
+            continue
+        out1 = run(x3[:1], None if t3 is None else t3[:1], h)
+        if per_head:
+            for n, out in ((3, out3), (1, out1)):
+                assert out.shape == (n, 20, 20), (
+                    f"{label}: per-head maps must have shape (n, H, W) = ({n}, 20, 20) for "
+                    f"head_index={h}, got {out.shape}."
+                )
+        else:
+            assert out3.shape[0] == 3 and out1.shape[0] == 1 and out1.shape[1:] == out3.shape[1:], (
+                f"{label}: per-image results must have shape (n, ...) with n = batch size; "
+                f"got {out1.shape} for 1 image and {out3.shape} for 3."
+            )
+        assert np.allclose(out1[0], out3[0], rtol=1e-4, atol=1e-5), (
+            f"{label}: the result for an image changes with the rest of the batch "
+            f"(head_index={h}); explain each image independently."
+        )
+        again = run(x3, t3, h)
+        assert np.allclose(again, out3, rtol=1e-5, atol=1e-6), (
+            f"{label}: not deterministic: two identical calls gave different results "
+            f"(head_index={h}, max difference {np.abs(again - out3).max():.3g}); seed any "
+            "randomness."
+        )
+
+    after = _snapshot(model, x3)
+    assert len(before[0]) == len(after[0]) and all(
+        np.array_equal(a, b) for a, b in zip(before[0], after[0])
+    ), f"{label}: explain() changed the model's weights; work on a clone or sub-model."
+    for (n0, a0, t0, r0), (_, a1, t1, r1) in zip(before[1], after[1]):
+        assert a0 is a1 and t0 == t1 and r0 == r1, (
+            f"{label}: explain() changed layer {n0!r} of the model (activation, trainable "
+            "or dropout rate); modify a clone (keras.models.clone_model) instead."
+        )
+    for k, v in before[2].items():
+        assert np.array_equal(v, after[2][k]), (
+            f"{label}: the model computes different activations at layer {k!r} after "
+            "explain(); the model must not be modified."
+        )

@@ -1,0 +1,102 @@
+"""build_model: layer names, presets, overrides, errors, save / load round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import multidigit as md
+from multidigit.models import PRESETS, conv_layer_names, last_conv_layer_name
+
+
+def _small(**kw):
+    params = dict(input_shape=(28, 28, 1), preset="small", seed=0)
+    params.update(kw)
+    return md.build_model("softmax", "categorical_crossentropy", **params)
+
+
+def test_heads_and_layer_names():
+    model = _small()
+    names = [l.name for l in model.layers]
+    assert sorted(model.output_names) == ["digit_0", "digit_1", "digit_2"]
+    for expected in ("image", "conv_1", "bn_1", "pool_1", "conv_2", "flatten", "dense",
+                     "dense_bn", "dense_drop", "digit_0", "digit_2"):
+        assert expected in names
+    assert conv_layer_names(model) == ["conv_1", "conv_2"]
+    assert last_conv_layer_name(model) == "conv_2"
+
+
+@pytest.mark.parametrize("preset", ["baseline", "tuned", "small"])
+def test_presets_conv_filters(preset):
+    model = md.build_model(input_shape=(28, 28, 1), preset=preset, compile=False)
+    filters = [model.get_layer(n).filters for n in conv_layer_names(model)]
+    assert tuple(filters) == PRESETS[preset].filters
+    assert model.get_layer("dense").units == PRESETS[preset].dense_units
+
+
+def test_overrides():
+    model = _small(filters=(4, 8, 8), dense_units=12, batch_norm=False, dropout=0.0,
+                   dense_dropout=0.0, n_digits=2)
+    names = [l.name for l in model.layers]
+    assert [model.get_layer(n).filters for n in conv_layer_names(model)] == [4, 8, 8]
+    assert model.get_layer("dense").units == 12
+    assert not any(n.startswith("bn_") or n.startswith("drop_") for n in names)
+    assert "dense_drop" not in names
+    assert sorted(model.output_names) == ["digit_0", "digit_1"]
+
+
+def test_output_shapes_and_activation():
+    model = md.build_model("sigmoid", "binary_crossentropy", input_shape=(28, 28, 1),
+                           preset="small", seed=0)
+    out = model.predict(np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32),
+                        verbose=0)
+    assert set(out) == {"digit_0", "digit_1", "digit_2"}
+    for v in out.values():
+        assert v.shape == (5, 10)
+        assert not np.allclose(v.sum(axis=1), 1.0)  # sigmoid: not a distribution
+    soft = _small().predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0)
+    np.testing.assert_allclose(soft["digit_1"].sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, choice",
+    [
+        ({"activation": "relu"}, "'softmax', 'sigmoid'"),
+        ({"loss": "mse"}, "'categorical_crossentropy', 'binary_crossentropy'"),
+        ({"preset": "huge"}, "'baseline', 'tuned', 'small'"),
+    ],
+)
+def test_bad_choices_list_the_options(kwargs, choice):
+    with pytest.raises(md.ModelError, match="choose one of") as info:
+        md.build_model(input_shape=(28, 28, 1), **kwargs)
+    assert choice in str(info.value)
+
+
+def test_bad_shapes():
+    with pytest.raises(md.ModelError, match="input_shape"):
+        md.build_model(input_shape=(28, 28, 3))
+    with pytest.raises(md.ModelError, match="filters"):
+        md.build_model(input_shape=(28, 28, 1), filters=())
+
+
+def test_same_seed_same_weights():
+    a, b, c = _small(seed=1), _small(seed=1), _small(seed=2)
+    wa, wb, wc = a.get_weights(), b.get_weights(), c.get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
+    assert not all(np.array_equal(x, y) for x, y in zip(wa, wc))
+
+
+def test_save_load_round_trip(tmp_path, tiny_ds):
+    model = _small()
+    model.fit(tiny_ds.train.images[:128], tiny_ds.train.subset(range(128)).one_hot(),
+              epochs=1, batch_size=64, verbose=0)
+    path = md.save_model(model, tmp_path / "m.keras")
+    loaded = md.load_model(path)
+    x = tiny_ds.test.images[:16]
+    p1, p2 = model.predict(x, verbose=0), loaded.predict(x, verbose=0)
+    for name in p1:
+        np.testing.assert_array_equal(p1[name], p2[name])
+    with pytest.raises(md.ModelError, match=".keras"):
+        md.save_model(model, tmp_path / "m.h5")
+    with pytest.raises(md.ModelError, match="does not exist"):
+        md.load_model(tmp_path / "missing.keras")
