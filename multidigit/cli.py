@@ -136,6 +136,16 @@ def _data_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet_tensorflow() -> None:
+    """Silence TensorFlow's Python-side warnings (retracing notes) on the command line."""
+    import logging
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -143,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    _quiet_tensorflow()
     try:
         if args.command == "data":
             if args.data_command is None:

@@ -23,7 +23,7 @@ An explainer is a class with a ``name`` and one method::
 ``explain(model, images, targets, head_index, **options)`` receives
 
 * ``model``: the user's Keras model.  **Never modify it** (weights, layer attributes):
-  build sub-models (``keras.Model(model.inputs, layer.output)``) or clones instead.
+  build sub-models (``keras.Model(model.inputs[0], layer.output)``) or clones instead.
 * ``images``: float32 array ``(n, H, W, C)``, one batch (:func:`explain` does the
   batching, so ``n <= batch_size``).
 * ``targets``: int array ``(n,)``, the digit (0-9) to explain for each image on this

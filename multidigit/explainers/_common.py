@@ -89,7 +89,7 @@ def score_model(model: "keras.Model", layer: str | None = None) -> Any:
         outs = [head_output_layer(model, k).input for k in range(n)]
         if layer is not None:
             outs = [model.get_layer(layer).output, *outs]
-        return keras.Model(model.inputs, outs, name=f"scores_{layer}")
+        return keras.Model(model.inputs[0], outs, name=f"scores_{layer}")
 
     return cached(model, ("score_model", layer), build)
 

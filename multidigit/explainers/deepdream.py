@@ -27,7 +27,7 @@ def _step_fn(model: Any, layer: str, channels: tuple[int, ...] | None) -> Any:
     height, width, c = model.inputs[0].shape[1:]
 
     def build() -> Any:
-        feat = keras.Model(model.inputs, model.get_layer(layer).output, name=f"dream_{layer}")
+        feat = keras.Model(model.inputs[0], model.get_layer(layer).output, name=f"dream_{layer}")
 
         @tf.function(
             input_signature=[

@@ -67,7 +67,7 @@ class FeatureMapsExplainer(Explainer):
         name = resolve_layer(model, layer, _first_conv(model))
 
         def build() -> Any:
-            sub = keras.Model(model.inputs, model.get_layer(name).output, name=f"fm_{name}")
+            sub = keras.Model(model.inputs[0], model.get_layer(name).output, name=f"fm_{name}")
             return tf.function(lambda x: sub(x, training=False),
                                input_signature=[image_spec(model)])
 
