@@ -66,7 +66,8 @@ autodoc_default_options = {
     "show-inheritance": True,
 }
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+# The NumPy docstrings give every type; annotations would repeat them.
+autodoc_typehints = "none"
 autodoc_typehints_format = "short"
 autoclass_content = "class"
 # TensorFlow is heavy but needed anyway by the gallery; mock nothing.
@@ -75,10 +76,12 @@ autoclass_content = "class"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
-napoleon_use_ivar = True
+napoleon_use_ivar = False
 # Dataclass attributes documented in "Attributes" sections would otherwise be
 # documented twice (once by napoleon, once by autodoc): duplicate object warnings.
 napoleon_use_admonition_for_examples = False
+# Explainer classes document their keyword options in an "Options" section.
+napoleon_custom_sections = [("Options", "params_style")]
 
 # No network during the build: no intersphinx.
 intersphinx_mapping: dict = {}
@@ -117,7 +120,9 @@ html_theme_options = {
 }
 
 # sphinx-gallery's time tables are informative only.
-suppress_warnings: list[str] = []
+# Type fields such as "ndarray, shape (N, n_digits)" are cross-referenced word by word;
+# names shared by several classes (n_digits, images, labels) are then ambiguous.
+suppress_warnings = ["ref.python"]
 
 
 # -- The changelog -----------------------------------------------------------------

@@ -12,7 +12,11 @@ _SHOWN: dict[int, Any] = {}
 def reset_example(gallery_conf, fname):
     """Start every gallery example from a clean Keras session (layer names, memory)
     and forget the figures shown by the previous example."""
+    import logging
+
     _SHOWN.clear()
+    # TensorFlow's retracing notices are for library authors, not for readers.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         import keras
     except ImportError:  # pragma: no cover - keras always comes with multidigit

@@ -333,7 +333,8 @@ def as_image_batch(model: "keras.Model", images: Any) -> np.ndarray:
         s is not None and d != s for d, s in zip(x.shape[1:], shape)
     ):
         raise ExplainerError(
-            f"images have shape {x.shape}, but the model expects (N, {', '.join(map(str, shape))}); "
+            f"images have shape {x.shape}, but the model expects "
+            f"(N, {', '.join(map(str, shape))}); "
             "pass a batch of images the model was built for (or a dataset Split)."
         )
     if x.shape[0] == 0:

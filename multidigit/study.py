@@ -39,10 +39,20 @@ STAGES = ("data", "compare", "cross_validation", "tuning", "final", "explain")
 
 #: A small search space that fits the default run's budget on a 2-core CPU.
 STUDY_SMALL_SPACE: dict[str, dict[str, Any]] = {
-    "conv_1": {"type": "choice", "values": [16, 32]},
-    "conv_2": {"type": "choice", "values": [32, 64]},
-    "dense_units": {"type": "choice", "values": [64, 128]},
-    "learning_rate": {"type": "choice", "values": [1e-3, 3e-3]},
+    "preset": {"type": "fixed", "value": "fast"},
+    "conv_1": {"type": "choice", "values": [32, 48]},
+    "conv_2": {"type": "choice", "values": [64, 96]},
+    "conv_3": {"type": "choice", "values": [64, 96]},
+    "dense_units": {"type": "choice", "values": [128, 256]},
+    "learning_rate": {"type": "choice", "values": [1e-3, 2e-3]},
+}
+
+#: The --quick run's space: two tiny trials.
+QUICK_SPACE: dict[str, dict[str, Any]] = {
+    "preset": {"type": "fixed", "value": "fast"},
+    "conv_1": {"type": "choice", "values": [8, 16]},
+    "conv_2": {"type": "fixed", "value": 32},
+    "dense_units": {"type": "fixed", "value": 64},
 }
 
 
@@ -54,8 +64,8 @@ class StudyConfig:
     seed: int = 0
     image_size: int = 28
     images_per_class: int = 10
-    preset: str = "small"
-    filters: tuple[int, ...] = (32, 64)
+    preset: str = "fast"
+    filters: tuple[int, ...] = (32, 64, 64)
     dense_units: int = 128
     compare_k: int = 3
     compare_epochs: int = 4
@@ -65,7 +75,7 @@ class StudyConfig:
     tune_tuner: str = "random"
     tune_trials: int = 4
     tune_epochs: int = 3
-    final_epochs: int = 15
+    final_epochs: int = 12
     batch_size: int = 64
     n_explain: int = 4
     quick: bool = False
@@ -74,10 +84,10 @@ class StudyConfig:
     def make(cls, *, data: str = "mini", seed: int = 0, quick: bool = False,
              full_tuning: bool = False) -> "StudyConfig":
         if quick:
-            cfg = cls(data=data, seed=seed, images_per_class=2, filters=(8, 16),
-                      dense_units=32, compare_k=2, compare_epochs=1, cv_k=2, cv_epochs=1,
-                      tune_space="tiny", tune_trials=2, tune_epochs=1, final_epochs=6,
-                      n_explain=2, quick=True)
+            cfg = cls(data=data, seed=seed, images_per_class=2, filters=(16, 32),
+                      dense_units=64, compare_k=2, compare_epochs=1, cv_k=2, cv_epochs=1,
+                      tune_space=dict(QUICK_SPACE), tune_trials=2, tune_epochs=1,
+                      final_epochs=6, n_explain=2, quick=True)
         else:
             cfg = cls(data=data, seed=seed)
         if full_tuning:  # the study's own search: 20 trials x 20 epochs over its space
@@ -382,8 +392,12 @@ def _report_html(run: _Run, metrics: dict[str, Any]) -> str:
                      + _img_tag(run, c["figures"].get("comparison"), "comparison"))
     cv = st.get("cross_validation", {})
     if cv:
+        summ = cv.get("summary", {})
+        rows = [[k, f"{v['mean']:.4f}", f"{v['std']:.4f}"] for k, v in summ.items()]
         parts.append("<h2>3. Cross-validation of the chosen model (grouped folds)</h2>"
-                     f"<pre>{html.escape(json.dumps(cv.get('mean', {}), indent=1))}</pre>"
+                     f"<p>{cv.get('k')} folds grouped by label combination, model "
+                     f"<code>{html.escape(json.dumps(cv.get('model_params')))}</code>.</p>"
+                     + _table(rows, ["metric", "mean over folds", "std"])
                      + _img_tag(run, cv["figures"].get("learning_curves"), "learning curves"))
     tu = st.get("tuning", {})
     if tu:

@@ -34,7 +34,9 @@ def _tiny_model() -> Any:
     )
 
 
-def _snapshot(model: Any, x: np.ndarray) -> tuple[list[np.ndarray], list[Any], dict[str, np.ndarray]]:
+def _snapshot(
+    model: Any, x: np.ndarray
+) -> tuple[list[np.ndarray], list[Any], dict[str, np.ndarray]]:
     import keras
 
     weights = [np.array(w, copy=True) for w in model.get_weights()]

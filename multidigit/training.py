@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -610,7 +610,7 @@ def train(
 
             aug = _default_augmentation(int(seed)) if augment is True else augment
             x = x.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
-        fit_kwargs: dict[str, Any] = {"x": x}
+        fit_kwargs: dict[str, Any] = {"x": x, "shuffle": False}  # tf.data shuffles itself
     else:
         fit_kwargs = {
             "x": train_split.images,
@@ -1400,6 +1400,31 @@ def _verdict(rows: list[dict[str, Any]], scores: dict[str, list[float]], metric:
     return f"{head}; {tail}", p
 
 
+def _activation_note(combos: Sequence[tuple[str, str]], scores: Mapping[str, list[float]]) -> str:
+    """Explain identical scores of two activations under one loss.
+
+    Keras' cross-entropy losses look for the logits that the softmax / sigmoid
+    activation cached on its output (``_keras_logits``) and compute the loss from
+    them, so with the TensorFlow backend softmax + X and sigmoid + X train the very
+    same network: the activation changes only the reported probabilities, never the
+    argmax.  The comparison then really is categorical vs binary cross-entropy.
+    """
+    same = []
+    for loss in sorted({l for _, l in combos}):
+        acts = [a for a, l in combos if l == loss]
+        for a, b in zip(acts, acts[1:]):
+            if np.allclose(scores[f"{a}+{loss}"], scores[f"{b}+{loss}"], atol=1e-9):
+                same.append(f"{a} and {b} with {loss}")
+    if not same:
+        return ""
+    return (
+        " Note: " + "; ".join(same) + " gave identical scores on every fold. Keras "
+        "computes the cross-entropy from the logits the output activation cached, so "
+        "the activation changes only the reported probabilities, not training: what "
+        "differs here is the loss."
+    )
+
+
 def compare(
     data: MultiDigitDataset | Split,
     *,
@@ -1528,6 +1553,7 @@ def compare(
         )
     rows.sort(key=lambda r: -r["mean"])
     verdict, p = _verdict(rows, scores, metric)
+    verdict += _activation_note(combos, scores)
     return ComparisonResult(
         metric=metric, rows=rows, scores=scores, verdict=verdict, p_value=p, cv=cv
     )

@@ -33,7 +33,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -556,8 +556,8 @@ class TuneResult:
     def plot(self) -> "Figure":
         """Score of each completed trial against each tuned hyperparameter.
 
-        One panel per hyperparameter that took more than one value; the best trial
-        is drawn in red.  Returns a :class:`matplotlib.figure.Figure`.
+        One panel per tuned (not fixed) hyperparameter; the best trial is drawn in
+        red.  Returns a :class:`matplotlib.figure.Figure`.
 
         Examples
         --------
@@ -567,11 +567,7 @@ class TuneResult:
         from matplotlib.figure import Figure
 
         done = [r for r in self.trials if r["score"] is not None]
-        names = [
-            n for n, spec in self.search_space.items()
-            if spec["type"] != "fixed"
-            and len({repr(r["hyperparameters"].get(n)) for r in done}) >= 1
-        ]
+        names = [n for n, spec in self.search_space.items() if spec["type"] != "fixed"]
         n = max(len(names), 1)
         cols = min(n, 4)
         rows = math.ceil(n / cols)

@@ -7,6 +7,7 @@ import pytest
 
 import multidigit as md
 from multidigit.errors import ExplainerError
+from multidigit.explain import predict_heads
 from multidigit.testing import check_explainer
 
 BUILTINS = ["saliency", "gradcam", "gradcam++", "guided_backprop", "deepdream",
@@ -50,7 +51,7 @@ def test_per_head_shapes_all_int_name(trained_small_model, x, method):
     assert np.all(np.isfinite(ex.maps))
     assert ex.maps.min() >= 0 and ex.maps.max() <= 1 + 1e-6
     # default targets are the predicted digits
-    pred = md.explain.predict_heads(trained_small_model, x).argmax(-1)
+    pred = predict_heads(trained_small_model, x).argmax(-1)
     np.testing.assert_array_equal(ex.targets, pred)
     one = md.explain(trained_small_model, x, method, head=1)
     named = md.explain(trained_small_model, x, method, head="digit_1")
@@ -309,10 +310,10 @@ def test_faithfulness(trained_small_model, x):
     assert r.fractions.shape == r.deletion.shape == r.insertion.shape == (5,)
     assert np.all((r.deletion >= 0) & (r.deletion <= 1))
     # fraction 0 of deletion = the untouched images; fraction 1 = the blank baseline
-    p = md.explain.predict_heads(trained_small_model, x)[:, 1]
+    p = predict_heads(trained_small_model, x)[:, 1]
     t = p.argmax(-1)
     assert r.deletion[0] == pytest.approx(p[np.arange(4), t].mean(), abs=1e-5)
-    blank = md.explain.predict_heads(trained_small_model, np.zeros_like(x))[:, 1]
+    blank = predict_heads(trained_small_model, np.zeros_like(x))[:, 1]
     assert r.deletion[-1] == pytest.approx(blank[np.arange(4), t].mean(), abs=1e-5)
     assert r.insertion[0] == pytest.approx(r.deletion[-1], abs=1e-5)
     assert r.deletion_auc == pytest.approx(np.trapezoid(r.deletion, r.fractions))

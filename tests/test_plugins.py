@@ -143,7 +143,8 @@ def test_import_multidigit_survives_broken_plugin(tmp_path):
         "    names = multidigit.list_explainers()\n"
         "assert 'saliency' in names and 'broken' not in names, names\n"
         "assert any(issubclass(x.category, multidigit.PluginWarning)\n"
-        "           and 'boom at import' in str(x.message) for x in w), [str(x.message) for x in w]\n"
+        "           and 'boom at import' in str(x.message) for x in w), \\\n"
+        "    [str(x.message) for x in w]\n"
         "print('OK')\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

@@ -277,3 +277,19 @@ def test_cross_validate_and_compare_errors(tiny_train):
         md.compare(tiny_train, metric="loss")
     with pytest.raises(md.ModelError, match="activations="):
         md.compare(tiny_train, model_params={"activation": "softmax"})
+
+
+def test_activation_note_explains_identical_activations():
+    from multidigit.training import _activation_note
+
+    combos = [("softmax", "categorical_crossentropy"), ("sigmoid", "categorical_crossentropy"),
+              ("softmax", "binary_crossentropy"), ("sigmoid", "binary_crossentropy")]
+    scores = {"softmax+categorical_crossentropy": [0.8, 0.82],
+              "sigmoid+categorical_crossentropy": [0.8, 0.82],
+              "softmax+binary_crossentropy": [0.6, 0.7],
+              "sigmoid+binary_crossentropy": [0.61, 0.7]}
+    note = _activation_note(combos, scores)
+    assert "softmax and sigmoid with categorical_crossentropy" in note
+    assert "binary_crossentropy gave" not in note.replace("categorical_crossentropy gave", "")
+    scores["sigmoid+categorical_crossentropy"] = [0.79, 0.82]
+    assert _activation_note(combos, scores) == ""

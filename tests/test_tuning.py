@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,10 +178,6 @@ def test_resume_keeps_finished_trials_after_a_crash(tiny_ds, tmp_path, monkeypat
     assert len(calls) == 1 and len(more.trials) == 3
     assert more.trials[:2] == res.trials  # nothing lost, nothing rerun
 
-    calls.clear()  # resume=False starts afresh
-    fresh = md.tune(tiny_ds, max_trials=1, resume=False, **opts)
-    assert len(calls) == 1 and len(fresh.trials) == 1
-
 
 def test_all_trials_failing_raises_with_the_cause(tiny_ds, tmp_path, monkeypatch):
     def broken_fit(model, *a, **kw):
@@ -209,13 +204,15 @@ def test_a_model_that_cannot_be_built_raises_tuning_error(tiny_ds, tmp_path, mon
 def test_cli_runs_a_tiny_search(tmp_path, capsys):
     from multidigit.cli import main
 
-    rc = main(["tune", "--data", "mini", "--images-per-class", "1", "--image-size", "28",
+    stale = tmp_path / "cli" / "trial_9"
+    stale.mkdir(parents=True)  # --no-resume must start afresh, deleting the old project
+    rc = main(["tune", "--no-resume", "--data", "mini", "--images-per-class", "1", "--image-size", "28",
                "--tuner", "random", "--search-space", "tiny", "--max-trials", "1",
                "--epochs", "1", "--directory", str(tmp_path), "--project-name", "cli"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "best val_loss" in out and "conv_1=" in out
-    assert (tmp_path / "cli" / "oracle.json").exists()
+    assert (tmp_path / "cli" / "oracle.json").exists() and not stale.exists()
     assert main(["tune", "--search-space", "nope", "--directory", str(tmp_path)]) == 2
     assert "unknown search space 'nope'" in capsys.readouterr().err
 

@@ -74,7 +74,7 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
         )
 
 
-def score_model(model: "keras.Model", layer: str | None = None) -> Any:
+def score_model(model: "keras.Model", layer: str | None = None, owner: Any = None) -> Any:
     """A sub-model ``x -> [layer output,] input features of every head``.
 
     Stopping at the heads' *inputs* lets us compute a target's logit ourselves
@@ -91,22 +91,31 @@ def score_model(model: "keras.Model", layer: str | None = None) -> Any:
             outs = [model.get_layer(layer).output, *outs]
         return keras.Model(model.inputs[0], outs, name=f"scores_{layer}")
 
-    return cached(model, ("score_model", layer), build)
+    # ``owner``: cache on another object (guided backprop caches its clone's sub-model
+    # on the user's model, so the clone is freed with it)
+    return cached(model if owner is None else owner, ("score_model", layer, owner is None),
+                  build)
 
 
-def target_scores(model: "keras.Model", features: Sequence[Any], score: str, head: Any,
+def head_layers(model: "keras.Model") -> list[Any]:
+    """The output layers of every head, in head order."""
+    return [head_output_layer(model, k) for k in range(len(model_head_names(model)))]
+
+
+def target_scores(heads: Sequence[Any], features: Sequence[Any], score: str, head: Any,
                   targets: Any) -> Any:
     """Score ``(n,)`` of digit ``targets`` on head ``head`` (a scalar tensor).
 
-    Every head's scores are computed (cheap: one small Dense each) and the wanted one
-    gathered, so ``head`` can be a tensor and the function is traced once.
+    ``heads`` are the head layers (:func:`head_layers`; closures capture them, not
+    the model, so the per-model cache does not keep the model alive).  Every head's
+    scores are computed (cheap: one small Dense each) and the wanted one gathered, so
+    ``head`` can be a tensor and the compiled function is traced once.
     """
     import keras
     import tensorflow as tf
 
     per_head = []
-    for k, feats in enumerate(features):
-        layer = head_output_layer(model, k)
+    for layer, feats in zip(heads, features):
         if score == "logit" and isinstance(layer, keras.layers.Dense):
             s = tf.matmul(feats, layer.kernel)
             if layer.use_bias:

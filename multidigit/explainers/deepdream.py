@@ -33,7 +33,8 @@ def _step_fn(model: Any, layer: str, channels: tuple[int, ...] | None) -> Any:
             input_signature=[
                 tf.TensorSpec((None, None, None, c), tf.float32),
                 tf.TensorSpec((), tf.float32),
-            ]
+            ],
+            autograph=False,
         )
         def step(low: Any, step_size: Any) -> Any:
             with tf.GradientTape() as tape:

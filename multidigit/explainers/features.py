@@ -69,7 +69,7 @@ class FeatureMapsExplainer(Explainer):
         def build() -> Any:
             sub = keras.Model(model.inputs[0], model.get_layer(name).output, name=f"fm_{name}")
             return tf.function(lambda x: sub(x, training=False),
-                               input_signature=[image_spec(model)])
+                               input_signature=[image_spec(model)], autograph=False)
 
         fn = cached(model, ("feature_maps", name), build)
         act = fn(np.asarray(images, np.float32)).numpy()

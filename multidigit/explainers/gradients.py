@@ -27,6 +27,7 @@ from ._common import (
     SCORES,
     cached,
     check_choice,
+    head_layers,
     image_spec,
     normalize_maps,
     resolve_layer,
@@ -41,26 +42,28 @@ def _specs(model: Any) -> list[Any]:
     return [image_spec(model), tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32)]
 
 
-def input_gradient_fn(model: Any, score: str) -> Any:
+def input_gradient_fn(model: Any, score: str, owner: Any = None) -> Any:
     """Compiled ``(x, targets, head) -> d score[head, target] / d x``, batched.
 
-    ``head`` is a tensor, so one trace serves every head.
+    ``head`` is a tensor, so one trace serves every head.  The function is cached on
+    ``owner`` (default ``model``).
     """
     import tensorflow as tf
 
     def build() -> Any:
-        sub = score_model(model)
+        sub = score_model(model, owner=owner)
+        heads = head_layers(model)
 
-        @tf.function(input_signature=_specs(model))
+        @tf.function(input_signature=_specs(model), autograph=False)
         def grad(x: Any, t: Any, head: Any) -> Any:
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                s = target_scores(model, sub(x, training=False), score, head, t)
+                s = target_scores(heads, sub(x, training=False), score, head, t)
             return tape.gradient(s, x)
 
         return grad
 
-    return cached(model, ("input_grad", score), build)
+    return cached(model if owner is None else owner, ("input_grad", score, owner is None), build)
 
 
 @register_explainer("saliency")
@@ -126,19 +129,20 @@ class SaliencyExplainer(Explainer):
 
 
 def _cam_fn(model: Any, layer: str, score: str, plus_plus: bool) -> Any:
-    """Compiled ``(x, targets) -> CAM`` at the input resolution, batched."""
+    """Compiled ``(x, targets, head) -> CAM`` at the input resolution, batched."""
     import tensorflow as tf
 
     height, width = model.inputs[0].shape[1:3]
 
     def build() -> Any:
         sub = score_model(model, layer)
+        heads = head_layers(model)
 
-        @tf.function(input_signature=_specs(model))
+        @tf.function(input_signature=_specs(model), autograph=False)
         def cam(x: Any, t: Any, head: Any) -> Any:
             with tf.GradientTape() as tape:
                 conv, *feats = sub(x, training=False)
-                s = target_scores(model, feats, score, head, t)
+                s = target_scores(heads, feats, score, head, t)
             grads = tape.gradient(s, conv)
             if grads is None:  # pragma: no cover - layer not on the head's path
                 grads = tf.zeros_like(conv)

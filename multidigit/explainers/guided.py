@@ -86,7 +86,7 @@ class GuidedBackpropExplainer(Explainer):
         clone = _guided_clone(model)
         _sync_weights(model, clone)
         # The clone's input gradient *is* guided backprop: its ReLUs are guided.
-        fn = input_gradient_fn(clone, score)
+        fn = input_gradient_fn(clone, score, owner=model)
         g = fn(
             np.asarray(images, np.float32), np.asarray(targets, np.int32), np.int32(head_index)
         ).numpy()

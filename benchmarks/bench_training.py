@@ -1,0 +1,197 @@
+"""Training benchmarks: input-pipeline cost, time-to-accuracy, 28x28 vs 84x84.
+
+Run by hand (it is not a test)::
+
+    python benchmarks/bench_training.py --images-per-class 3 --epochs 6        # minutes on CPU
+    python benchmarks/bench_training.py --images-per-class 100 --epochs 20     # real scale, GPU
+
+(a) images/s of ``multidigit.train`` (arrays and tf.data pipelines) vs a bare
+    ``model.fit`` on in-memory arrays: same model, same run, best of ``--repeats``.
+(b) time-to-accuracy: the study's recipe (tuned preset, batch 32, step schedule) vs
+    candidate default recipes (larger batch with one-cycle / cosine).
+(c) validation accuracy of the default model at 28x28 and 84x84.
+
+Data: real-scale Triple MNIST built from ``../shared/data/mnist_digits.npz`` (10,000
+train-pool and 10,000 test-pool MNIST digits) the way the original generator does;
+``--images-per-class`` scales it (100 = the real 64,000 / 16,000 / 20,000 images).
+Results are printed as markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist_digits.npz"
+
+
+def build_dataset(npz: Path, images_per_class: int, size: int, seed: int = 0):
+    from multidigit.data import MultiDigitDataset, Split, _resize_uint8, _to_float, generate_dataset
+
+    d = np.load(npz)
+    x, y = d["train_images"], d["train_labels"]
+    rs = np.random.RandomState(123)
+    idx = rs.permutation(len(x))
+    n_val = len(x) // 5  # train / val digit pools are disjoint too
+    digits = {
+        "train": (x[idx[n_val:]], y[idx[n_val:]]),
+        "val": (x[idx[:n_val]], y[idx[:n_val]]),
+        "test": (d["test_images"], d["test_labels"]),
+    }
+    raw = generate_dataset(images_per_class=images_per_class, seed=seed, digits=digits)
+    splits = {}
+    for s, (imgs, labels) in raw.items():
+        if imgs.shape[1] != size:
+            imgs = _resize_uint8(imgs, (size, size), os.cpu_count() or 1)
+        splits[s] = Split(_to_float(imgs), labels, s)
+    return MultiDigitDataset(splits["train"], splits["val"], splits["test"], "bench")
+
+
+class EpochClock:
+    """Per-epoch wall-clock timestamps (for time-to-accuracy)."""
+
+    def __new__(cls):
+        import keras
+
+        class _Clock(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.t0, self.times = time.perf_counter(), []
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.times.append(time.perf_counter() - self.t0)
+
+        return _Clock()
+
+
+def val_acc_curve(hist) -> list[float]:
+    keys = [k for k in hist.history if k.startswith("val_digit_") and k.endswith("_accuracy")]
+    return list(np.mean([hist.history[k] for k in keys], axis=0))
+
+
+def bench_pipeline(ds, args) -> None:
+    import multidigit as md
+
+    model = md.build_model(input_shape=ds.image_shape, preset=args.preset, seed=0)
+    x, y = ds.train.images, ds.train.one_hot()
+    bs, n = args.batch_size, len(ds.train)
+    model.fit(x, y, batch_size=bs, epochs=1, verbose=0)  # warm-up: trace once
+    best = {"model.fit (arrays)": 0.0, "train (arrays)": 0.0, "train (tf.data)": 0.0}
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        model.fit(x, y, batch_size=bs, epochs=args.pipeline_epochs, verbose=0, shuffle=True)
+        best["model.fit (arrays)"] = max(best["model.fit (arrays)"],
+                                         n * args.pipeline_epochs / (time.perf_counter() - t))
+        for pipe in ("arrays", "tf.data"):
+            t = time.perf_counter()
+            md.train(model, ds.train, validation=None, epochs=args.pipeline_epochs,
+                     batch_size=bs, schedule="constant", early_stopping=False, pipeline=pipe)
+            best[f"train ({pipe})"] = max(best[f"train ({pipe})"],
+                                          n * args.pipeline_epochs / (time.perf_counter() - t))
+    base = best["model.fit (arrays)"]
+    print(f"\n### (a) input pipeline: preset {args.preset}, batch {bs}, {n} images, "
+          f"{args.pipeline_epochs} epochs, best of {args.repeats}\n")
+    print("| feeder | images/s | vs model.fit |\n| --- | ---: | ---: |")
+    for k, v in best.items():
+        print(f"| {k} | {v:.0f} | {v / base:.2f}x |")
+
+
+RECIPES = {
+    "study: batch 32, step": dict(batch_size=32, schedule="step"),
+    "batch 128, onecycle": dict(batch_size=128, schedule="onecycle"),
+    "batch 128, cosine": dict(batch_size=128, schedule="cosine"),
+    "batch 64, onecycle": dict(batch_size=64, schedule="onecycle"),
+}
+
+
+def bench_recipes(ds, args) -> None:
+    import multidigit as md
+
+    rows = {}
+    for name, params in RECIPES.items():
+        if args.recipes and not any(r in name for r in args.recipes.split(",")):
+            continue
+        model = md.build_model(input_shape=ds.image_shape, preset=args.preset, seed=0)
+        clock = EpochClock()
+        hist = md.train(model, ds, epochs=args.epochs, early_stopping=False, seed=0,
+                        callbacks=[clock], **params)
+        res = md.evaluate(model, ds.test)
+        rows[name] = (clock.times, val_acc_curve(hist), res, hist)
+        print(f"  {name}: {clock.times[-1]:.0f} s, val {val_acc_curve(hist)[-1]:.3f}",
+              file=sys.stderr, flush=True)
+    study = next(iter(rows.values()))
+    target = 0.95 * max(study[1])
+    print(f"\n### (b) time-to-accuracy: preset {args.preset}, {len(ds.train)} train images, "
+          f"{args.epochs} epochs, {ds.image_shape[0]}x{ds.image_shape[1]}; target = 95 % of "
+          f"the study recipe's best val digit accuracy = {target:.3f}\n")
+    print("| recipe | wall s | images/s | best val digit acc | test digit acc | "
+          "test whole acc | time to target s | speed-up |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    t_study = None
+    for name, (times, accs, res, hist) in rows.items():
+        hit = next((t for t, a in zip(times, accs) if a >= target), None)
+        if t_study is None:
+            t_study = hit
+        speed = f"{t_study / hit:.2f}x" if hit and t_study else "-"
+        print(f"| {name} | {times[-1]:.0f} | {hist.images_per_second:.0f} | {max(accs):.3f} | "
+              f"{res.mean_digit_accuracy:.3f} | {res.whole_accuracy:.3f} | "
+              f"{'not reached' if hit is None else f'{hit:.0f}'} | {speed} |")
+
+
+def bench_sizes(args) -> None:
+    import multidigit as md
+
+    print(f"\n### (c) default model ({args.preset}, train() defaults) at two input sizes, "
+          f"{args.size_images_per_class} images/class, {args.epochs} epochs\n")
+    print("| input | train images | wall s | test digit acc | test whole acc |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for size in (28, 84):
+        ds = build_dataset(DATA, args.size_images_per_class, size)
+        model = md.build_model(input_shape=ds.image_shape, preset=args.preset, seed=0)
+        hist = md.train(model, ds, epochs=args.epochs, early_stopping=False, seed=0)
+        res = md.evaluate(model, ds.test)
+        print(f"| {size}x{size} | {len(ds.train)} | {hist.wall_time:.0f} | "
+              f"{res.mean_digit_accuracy:.3f} | {res.whole_accuracy:.3f} |", flush=True)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--images-per-class", type=int, default=3,
+                   help="images per label combination (100 = real scale)")
+    p.add_argument("--size-images-per-class", type=int, default=1, help="for part (c)")
+    p.add_argument("--image-size", type=int, default=28)
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--pipeline-epochs", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=64, help="for part (a)")
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--preset", default="tuned")
+    p.add_argument("--recipes", default="", help="comma list of recipe substrings")
+    p.add_argument("--parts", default="abc")
+    args = p.parse_args(argv)
+    if not DATA.exists():
+        print(f"real-scale digits not found at {DATA.resolve()}; see shared/README.md. "
+              "Nothing to benchmark.")
+        return 0
+    import multidigit  # noqa: F401
+
+    t = time.perf_counter()
+    ds = build_dataset(DATA, args.images_per_class, args.image_size)
+    print(f"data: {ds} built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    if "a" in args.parts:
+        bench_pipeline(ds, args)
+    if "b" in args.parts:
+        bench_recipes(ds, args)
+    if "c" in args.parts:
+        bench_sizes(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""
+What does the network look at?
+==============================
+
+:func:`multidigit.explain` runs any registered explainer on a batch of images and
+on one head or all three heads, and returns an :class:`~multidigit.Explanation`:
+plain arrays plus a ``.plot()``.  This example trains a model, then shows every
+built-in method:
+
+* attribution maps per head: ``saliency`` (and SmoothGrad), ``gradcam``,
+  ``gradcam++`` and ``guided_backprop``;
+* what the layers compute: ``filters``, ``feature_maps`` and ``deepdream``.
+
+A well-trained head should look at *its own* digit: ``digit_0`` at the left third
+of the image, ``digit_2`` at the right third.
+
+.. note::
+   ``MULTIDIGIT_FAST=1`` trains a tiny model for 3 epochs: it has barely learned,
+   so its maps are rough.  Unset it for a study-sized model.
+"""
+
+# %%
+# A trained model
+# ---------------
+import os
+
+import multidigit as md
+from multidigit.plots import plot_feature_maps, plot_filters
+
+FAST = os.environ.get("MULTIDIGIT_FAST", "0").lower() not in ("", "0", "false", "no")
+
+if FAST:
+    ds = md.load_dataset("mini", images_per_class=2, image_size=(28, 28), seed=0)
+    PRESET, EPOCHS = "fast", 3
+else:
+    ds = md.load_dataset("mini", images_per_class=10, image_size=(28, 28), seed=0)
+    PRESET, EPOCHS = "fast", 12
+
+model = md.build_model(
+    "softmax", "categorical_crossentropy", input_shape=ds.image_shape, preset=PRESET, seed=0
+)
+md.train(model, ds, epochs=EPOCHS, seed=0)
+images = ds.test.images[:4]
+print("available explainers:", md.list_explainers())
+
+# %%
+# Saliency
+# --------
+# The gradient of the predicted digit's score with respect to each pixel, for each
+# of the three heads (columns).  Each title shows the head and the digit explained.
+fig_saliency = md.explain(model, images, "saliency", head="all").plot()
+
+# %%
+# SmoothGrad averages the saliency of noisy copies of the image: less speckle.
+fig_smooth = md.explain(model, images, "saliency", head="all", smooth=8 if FAST else 32).plot()
+
+# %%
+# Grad-CAM
+# --------
+# Where the last convolution layer's features matter for the digit: coarse but
+# robust.  ``layer=`` picks another convolution.
+gradcam = md.explain(model, images, "gradcam", head="all")
+print(gradcam.maps.shape, "= (images, heads, H, W)")
+fig_gradcam = gradcam.plot()
+
+# %%
+# Grad-CAM++ weighs the feature maps differently, which helps when a digit appears
+# several times.
+fig_gradcampp = md.explain(model, images, "gradcam++", head="all").plot()
+
+# %%
+# Guided backpropagation
+# ----------------------
+# Only positive gradients through positive activations: sharp, edge-like maps.
+# Explain one head by name, and a chosen digit rather than the predicted one with
+# ``target=`` (here the true digits).
+guided = md.explain(model, images, "guided_backprop", head="digit_1",
+                    target=ds.test.labels[:4])
+fig_guided = guided.plot()
+
+# %%
+# First-layer filters
+# -------------------
+# The 3x3 kernels of ``conv_1``: a model-level explanation, the same for every
+# image.
+fig_filters = plot_filters(model, "conv_1")
+
+# %%
+# Feature maps
+# ------------
+# What ``conv_1`` computes on one image: one panel per filter.
+fig_maps = plot_feature_maps(model, images[0], "conv_1")
+
+# %%
+# The same through :func:`~multidigit.explain`, which returns the arrays.
+features = md.explain(model, images[:2], "feature_maps", layer="conv_2")
+print(features.maps.shape, "= (images, channels, h, w)")
+fig_features = features.plot(max_channels=6)
+
+# %%
+# DeepDream
+# ---------
+# Gradient ascent on the image to excite the last convolution layer: the patterns
+# the layer responds to grow out of the digits.
+dream = md.explain(model, images[:2], "deepdream", octaves=2, steps=5 if FAST else 20)
+fig_dream = dream.plot()

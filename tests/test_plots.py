@@ -1,0 +1,110 @@
+"""Each plot returns a matplotlib Figure with the expected axes (and never shows it)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import multidigit as md
+from multidigit import plots
+from multidigit.training import ComparisonResult, EvaluationResult, TrainingHistory
+
+
+@pytest.fixture(scope="module")
+def model():
+    return md.build_model("softmax", "categorical_crossentropy", input_shape=(28, 28, 1),
+                          preset="small", seed=0)
+
+
+def _history(n=3, val=True):
+    rng = np.random.default_rng(0)
+    h = {"loss": list(rng.random(n))}
+    for i in range(3):
+        h[f"digit_{i}_accuracy"] = list(rng.random(n))
+        if val:
+            h[f"val_digit_{i}_accuracy"] = list(rng.random(n))
+    if val:
+        h["val_loss"] = list(rng.random(n))
+    return TrainingHistory(h, n, 0, "val_loss", 1.0, 1.0, 10.0)
+
+
+def test_learning_curves_one_and_many():
+    fig = plots.plot_learning_curves(_history())
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.lines) == 2 and len(acc_ax.lines) == 6  # train+val, 3 heads x 2
+    fig = plots.plot_learning_curves([_history(), _history(4, val=False), _history().history])
+    assert len(fig.axes[1].lines) == 6 + 3 + 6
+    with pytest.raises(md.DataError):
+        plots.plot_learning_curves([1, 2])
+
+
+def test_confusion_matrices():
+    cms = np.stack([np.eye(10, dtype=int) * (i + 1) for i in range(3)])
+    res = EvaluationResult([1.0] * 3, 1.0, 1.0, 0.0, 0.1, 10, [{}] * 3, cms,
+                           np.zeros((10, 3), int))
+    fig = plots.plot_confusion_matrices(res)
+    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    assert fig.axes[1].images[0].get_array()[4, 4] == 2
+    assert len(plots.plot_confusion_matrices(res, normalize=True).axes) == 3
+
+
+def test_comparison_bars():
+    rows = [
+        {"key": f"a{i}", "activation": a, "loss": "binary_crossentropy", "metric": "m", "n": 3,
+         "mean": m, "std": 0.01, "ci_low": m - 0.02, "ci_high": m + 0.02}
+        for i, (a, m) in enumerate([("softmax", 0.9), ("sigmoid", 0.8)])
+    ]
+    res = ComparisonResult("mean_digit_accuracy", rows, {}, "verdict", None)
+    fig = plots.plot_comparison(res)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == pytest.approx([90, 80])
+
+
+def test_samples_grid(tiny_ds):
+    fig = plots.plot_samples(tiny_ds.test, n=10, cols=4)
+    assert isinstance(fig, Figure) and len(fig.axes) == 10
+    labels = set(tiny_ds.test.label_strings.tolist())
+    assert all(ax.get_title() in labels for ax in fig.axes)
+    wrong = ["000"] * len(tiny_ds.test)
+    fig = plots.plot_samples(tiny_ds.test, n=3, predictions=wrong, seed=None)
+    assert fig.axes[0].get_title() == f"{tiny_ds.test.label_strings[0]} -> 000"
+    with pytest.raises(md.DataError, match="whole split"):
+        plots.plot_samples(tiny_ds.test, n=3, predictions=wrong[:2])
+
+
+def test_filters_and_feature_maps(model, tiny_ds):
+    fig = plots.plot_filters(model, "conv_1")
+    assert isinstance(fig, Figure) and len(fig.axes) == 16  # small preset: 16 filters
+    assert len(plots.plot_filters(model, "conv_2", max_filters=8).axes) == 8
+    fig = plots.plot_feature_maps(model, tiny_ds.test.images[0], layer="conv_1")
+    assert isinstance(fig, Figure) and len(fig.axes) == 1 + 16
+    assert len(plots.plot_feature_maps(model, tiny_ds.test.images[0, ..., 0], "pool_2",
+                                       max_maps=4).axes) == 5
+    with pytest.raises(md.ModelError, match="conv_1"):
+        plots.plot_filters(model, "conv_9")
+    with pytest.raises(md.ModelError, match="not a Conv2D"):
+        plots.plot_filters(model, "dense")
+    with pytest.raises(md.DataError, match="input shape"):
+        plots.plot_feature_maps(model, np.zeros((84, 84)), "conv_1")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is not installed")
+def test_plot_model_png(model, tmp_path):
+    pytest.importorskip("pydot")
+    fig = plots.plot_model(model, tmp_path / "model.png")
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    assert (tmp_path / "model.png").stat().st_size > 0
+    assert fig.axes[0].images[0].get_array().shape[0] > 100
+
+
+def test_plot_model_without_graphviz_says_how_to_install(model, monkeypatch):
+    monkeypatch.setenv("PATH", "")  # no `dot` anywhere
+    with pytest.raises(md.ModelError, match="apt-get install graphviz") as info:
+        plots.plot_model(model)
+    assert "brew install graphviz" in str(info.value)
+    assert "conda install graphviz" in str(info.value)

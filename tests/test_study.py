@@ -1,0 +1,88 @@
+"""Tests of the whole-study driver: report, metrics, interruption and resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from multidigit import study as S
+from multidigit.errors import MultidigitError
+
+
+def _tiny_config(**kw) -> S.StudyConfig:
+    cfg = S.StudyConfig.make(quick=True)
+    cfg.images_per_class = 1
+    cfg.final_epochs = 1
+    for k, v in kw.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+@pytest.mark.slow
+def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
+    out = tmp_path / "study"
+    real_tuning = S._stage_tuning
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(S, "_stage_tuning", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        S.run_study(out=out, config=_tiny_config())
+    done = sorted(p.stem for p in (out / "stages").glob("*.json"))
+    assert done == ["compare", "config", "cross_validation", "data"]
+    assert not (out / "metrics.json").exists()
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "stages").glob("*.json")}
+
+    monkeypatch.setattr(S, "_stage_tuning", real_tuning)
+    metrics = S.run_study(out=out, config=_tiny_config())
+    # finished stages were not run again
+    for name in ("data.json", "compare.json", "cross_validation.json"):
+        assert (out / "stages" / name).stat().st_mtime_ns == before[name]
+    assert set(metrics["stages"]) == set(S.STAGES)
+
+    on_disk = json.loads((out / "metrics.json").read_text())
+    acc = on_disk["final"]["test"]["mean_digit_accuracy"]
+    assert 0.0 <= acc <= 1.0
+    assert len(on_disk["stages"]["compare"]["rows"]) == 4  # all four combinations
+    assert on_disk["stages"]["data"]["describe"]["splits"]["test"][
+        "labels_shared_with_train"] == 0
+    assert (out / "model.keras").exists()
+
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 8  # figures embedded
+    assert "Verdict" in page and "confusion matrices" in page
+    for name, info in on_disk["stages"]["explain"]["methods"].items():
+        assert "error" not in info, (name, info)
+
+    # other settings in the same folder: a clear error, not silent mixing
+    with pytest.raises(MultidigitError, match="--restart"):
+        S.run_study(out=out, config=_tiny_config(seed=1))
+
+
+def test_quick_and_default_configs_differ():
+    q, d = S.StudyConfig.make(quick=True), S.StudyConfig.make()
+    assert q.quick and not d.quick
+    assert q.final_epochs < d.final_epochs and q.images_per_class < d.images_per_class
+    full = S.StudyConfig.make(full_tuning=True)
+    assert (full.tune_space, full.tune_trials, full.tune_epochs) == ("study", 20, 20)
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "metrics.json"
+    S._atomic_write(target, "{}")
+
+    class Boom(Exception):
+        pass
+
+    import os
+
+    def fail(*a, **k):
+        raise Boom
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(Boom):
+        S._atomic_write(target, '{"new": 1}')
+    assert target.read_text() == "{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
