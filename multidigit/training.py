@@ -1417,12 +1417,31 @@ def _activation_note(combos: Sequence[tuple[str, str]], scores: Mapping[str, lis
                 same.append(f"{a} and {b} with {loss}")
     if not same:
         return ""
-    return (
+    note = (
         " Note: " + "; ".join(same) + " gave identical scores on every fold. Keras "
         "computes the cross-entropy from the logits the output activation cached, so "
         "the activation changes only the reported probabilities, not training: what "
         "differs here is the loss."
     )
+    losses = sorted({l for _, l in combos})
+    if len(losses) == 2:
+        from scipy import stats
+
+        best = {
+            l: max((k for k in scores if k.endswith("+" + l)), key=lambda k: np.mean(scores[k]))
+            for l in losses
+        }
+        a, b = (np.asarray(scores[best[l]]) for l in losses)
+        if len(a) == len(b) and len(a) > 1 and np.std(a - b) > 0:
+            p = float(stats.ttest_rel(a, b).pvalue)
+            win = losses[0] if a.mean() > b.mean() else losses[1]
+            gap = abs(a.mean() - b.mean()) * 100
+            note += (
+                f" {win} leads by {gap:.2f} points (paired t-test p = {p:.3g}): "
+                + ("larger than the fold-to-fold noise." if p < 0.05
+                   else "NOT larger than the fold-to-fold noise.")
+            )
+    return note
 
 
 def compare(
