@@ -26,7 +26,7 @@ def test_heads_and_layer_names():
     assert last_conv_layer_name(model) == "conv_2"
 
 
-@pytest.mark.parametrize("preset", ["baseline", "tuned", "small"])
+@pytest.mark.parametrize("preset", ["baseline", "tuned", "fast", "small"])
 def test_presets_conv_filters(preset):
     model = md.build_model(input_shape=(28, 28, 1), preset=preset, compile=False)
     filters = [model.get_layer(n).filters for n in conv_layer_names(model)]
@@ -63,7 +63,7 @@ def test_output_shapes_and_activation():
     [
         ({"activation": "relu"}, "'softmax', 'sigmoid'"),
         ({"loss": "mse"}, "'categorical_crossentropy', 'binary_crossentropy'"),
-        ({"preset": "huge"}, "'baseline', 'tuned', 'small'"),
+        ({"preset": "huge"}, "'baseline', 'tuned', 'fast', 'small'"),
     ],
 )
 def test_bad_choices_list_the_options(kwargs, choice):
@@ -100,3 +100,14 @@ def test_save_load_round_trip(tmp_path, tiny_ds):
         md.save_model(model, tmp_path / "m.h5")
     with pytest.raises(md.ModelError, match="does not exist"):
         md.load_model(tmp_path / "missing.keras")
+
+
+def test_fast_preset_pools_over_the_height():
+    model = md.build_model(input_shape=(28, 28, 1), preset="fast", seed=0)
+    vpool = model.get_layer("vpool")
+    assert vpool.output.shape[1] == 1  # one row left: the height is pooled away
+    assert vpool.output.shape[2] > 1  # columns (digit positions) are kept
+    plain = md.build_model(input_shape=(28, 28, 1), preset="tuned", seed=0)
+    assert "vpool" not in [layer.name for layer in plain.layers]
+    off = md.build_model(input_shape=(28, 28, 1), preset="fast", vertical_pool=False, seed=0)
+    assert "vpool" not in [layer.name for layer in off.layers]
