@@ -430,7 +430,7 @@ def plot_feature_maps(
             f"image must have the model's input shape {expected} (or (H, W)), got "
             f"{np.shape(image)}."
         )
-    probe = keras.Model(model.inputs, lay.output)
+    probe = keras.Model(model.inputs[0], lay.output)
     maps = np.asarray(keras.ops.convert_to_numpy(probe(x[None], training=False)))[0]
     if maps.ndim != 3:
         raise ModelError(
