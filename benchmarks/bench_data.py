@@ -27,23 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data" / "mnist_digits.npz"
-
-
-def real_digits(path: Path):
-    d = np.load(path)
-    tr_x, tr_y = d["train_images"], d["train_labels"]
-    # validation digits: a held-out part of the train pool
-    rs = np.random.RandomState(0)
-    idx = rs.permutation(len(tr_x))
-    n_val = len(idx) // 5
-    val, train = idx[:n_val], idx[n_val:]
-    return {
-        "train": (tr_x[train], tr_y[train]),
-        "val": (tr_x[val], tr_y[val]),
-        "test": (d["test_images"], d["test_labels"]),
-    }
+from _common import SHARED, real_digits  # noqa: E402
 
 
 def study_loop(root: Path, size: int):

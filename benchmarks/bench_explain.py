@@ -34,8 +34,7 @@ import numpy as np
 # tf-keras-vis passes a list to single-input models; Keras 3 warns on every call.
 warnings.filterwarnings("ignore", message="The structure of `inputs`")
 
-HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data" / "mnist_digits.npz"
+from _common import SHARED  # noqa: E402
 
 
 def test_images(path: Path, n: int, size: int) -> np.ndarray:

@@ -30,29 +30,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist_digits.npz"
-
-
-def build_dataset(npz: Path, images_per_class: int, size: int, seed: int = 0):
-    from multidigit.data import MultiDigitDataset, Split, _resize_uint8, _to_float, generate_dataset
-
-    d = np.load(npz)
-    x, y = d["train_images"], d["train_labels"]
-    rs = np.random.RandomState(123)
-    idx = rs.permutation(len(x))
-    n_val = len(x) // 5  # train / val digit pools are disjoint too
-    digits = {
-        "train": (x[idx[n_val:]], y[idx[n_val:]]),
-        "val": (x[idx[:n_val]], y[idx[:n_val]]),
-        "test": (d["test_images"], d["test_labels"]),
-    }
-    raw = generate_dataset(images_per_class=images_per_class, seed=seed, digits=digits)
-    splits = {}
-    for s, (imgs, labels) in raw.items():
-        if imgs.shape[1] != size:
-            imgs = _resize_uint8(imgs, (size, size), os.cpu_count() or 1)
-        splits[s] = Split(_to_float(imgs), labels, s)
-    return MultiDigitDataset(splits["train"], splits["val"], splits["test"], "bench")
+from _common import SHARED as DATA  # noqa: E402
+from _common import build_dataset  # noqa: E402
 
 
 class EpochClock:

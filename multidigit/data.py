@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ._io import atomic_path
 from .errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -444,16 +445,21 @@ def generate_dataset(
 # ------------------------------------------------------------------- caching
 def _atomic_save_npz(path: Path, compressed: bool = True, **arrays: np.ndarray) -> None:
     """Write an .npz so that an interrupted run never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            (np.savez_compressed if compressed else np.savez)(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        (np.savez_compressed if compressed else np.savez)(fh, **arrays)
+
+
+def _flatten_splits(raw: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+    """``{"train": (x, y), ...}`` -> ``{"train_images": x, "train_labels": y, ...}``."""
+    flat: dict[str, np.ndarray] = {}
+    for s in SPLITS:
+        flat[f"{s}_images"], flat[f"{s}_labels"] = raw[s]
+    return flat
+
+
+def _unflatten_splits(flat: Mapping[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Inverse of :func:`_flatten_splits`."""
+    return {s: (flat[f"{s}_images"], flat[f"{s}_labels"]) for s in SPLITS}
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
@@ -712,10 +718,7 @@ def _load_folder(
     if cache_path is not None:
         cached = _load_npz(cache_path)
         if cached is not None:
-            return (
-                {s: (cached[f"{s}_images"], cached[f"{s}_labels"]) for s in SPLITS},
-                {"cached": True},
-            )
+            return _unflatten_splits(cached), {"cached": True}
     total = sum(len(v) for v in listing.files.values())
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     with _progress_bar(progress, f"Decoding {total} images from {root}", total) as advance:
@@ -729,10 +732,7 @@ def _load_folder(
         )
     if cache_path is not None:
         # Uncompressed: a cached reload is then a plain read, 30x+ faster than decoding.
-        flat = {}
-        for s in SPLITS:
-            flat[f"{s}_images"], flat[f"{s}_labels"] = arrays[s]
-        _atomic_save_npz(cache_path, compressed=False, **flat)
+        _atomic_save_npz(cache_path, compressed=False, **_flatten_splits(arrays))
     return arrays, {"cached": False}
 
 
@@ -908,16 +908,13 @@ def load_dataset(
         cache_path = cdir / f"mini-{_key(params)}.npz" if cdir is not None else None
         cached = _load_npz(cache_path) if cache_path is not None else None
         if cached is not None:
-            raw = {s: (cached[f"{s}_images"], cached[f"{s}_labels"]) for s in SPLITS}
+            raw = _unflatten_splits(cached)
             info["cached"] = True
         else:
             raw = generate_dataset(n_digits=nd, images_per_class=images_per_class, seed=seed)
             info["cached"] = False
             if cache_path is not None:
-                flat = {}
-                for s in SPLITS:
-                    flat[f"{s}_images"], flat[f"{s}_labels"] = raw[s]
-                _atomic_save_npz(cache_path, compressed=True, **flat)
+                _atomic_save_npz(cache_path, compressed=True, **_flatten_splits(raw))
         info.update(images_per_class=images_per_class, seed=seed)
         if size is not None:
             raw = {s: (_resize_uint8(x, size, workers), y) for s, (x, y) in raw.items()}

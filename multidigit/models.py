@@ -273,21 +273,13 @@ def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
     --------
     >>> md.save_model(model, "digits.keras")   # doctest: +SKIP
     """
-    import tempfile
+    from ._io import atomic_path
 
     path = Path(path).expanduser()
     if path.suffix != ".keras":
         raise ModelError(f"save to a '.keras' file (native Keras format), got {str(path)!r}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".keras") as tmp:  # Keras wants the .keras suffix
         model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

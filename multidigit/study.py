@@ -23,7 +23,6 @@ import base64
 import html
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._io import atomic_path
+from ._io import atomic_write as _atomic_write
 from .errors import MultidigitError
 
 __all__ = ["StudyConfig", "run_study", "run_cli", "STAGES"]
@@ -106,19 +107,6 @@ _WEIGHTS = {"data": 0.02, "compare": 0.35, "cross_validation": 0.15, "tuning": 0
             "final": 0.28, "explain": 0.05}
 
 
-def _atomic_write(path: Path, text: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode() if isinstance(text, str) else text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
@@ -171,10 +159,8 @@ class _Run:
         import matplotlib.pyplot as plt
 
         path = self.fig_dir / f"{name}.png"
-        fd, tmp = tempfile.mkstemp(dir=self.fig_dir, prefix=f".{name}", suffix=".png")
-        os.close(fd)
-        fig.savefig(tmp, dpi=90, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=".png") as tmp:  # matplotlib picks the format by suffix
+            fig.savefig(tmp, dpi=90, bbox_inches="tight")
         plt.close(fig)
         return path.name
 
@@ -182,7 +168,7 @@ class _Run:
         if self.console is not None:
             self.console.print(text)
 
-    def eta(self, stage: str, index: int) -> str:
+    def eta(self) -> str:
         elapsed = time.perf_counter() - self.t0
         if self.done_weight <= 0.05:
             return f"elapsed {elapsed:.0f}s"
@@ -522,7 +508,7 @@ def run_study(
             run.done_weight += _WEIGHTS[name]
             run.say(f"[dim]stage {i}/{len(steps)} {name}: already done, resumed[/dim]")
             continue
-        run.say(f"[bold cyan]stage {i}/{len(steps)}: {name}[/bold cyan]  ({run.eta(name, i)})")
+        run.say(f"[bold cyan]stage {i}/{len(steps)}: {name}[/bold cyan]  ({run.eta()})")
         t = time.perf_counter()
         res = fn()
         res["seconds"] = time.perf_counter() - t
@@ -530,7 +516,7 @@ def run_study(
         results[name] = res
         run.done_weight += _WEIGHTS[name]
         run.say(f"[green]stage {name} done[/green] in {res['seconds']:.0f}s  "
-                f"({run.eta(name, i)})")
+                f"({run.eta()})")
     total = sum(float(r.get("seconds", 0.0)) for r in results.values())
     fin = results["final"]["test"]
     metrics = {

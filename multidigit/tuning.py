@@ -376,9 +376,9 @@ def _tuner_class(kind: str):
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, default=_plain))
-    os.replace(tmp, path)
+    from ._io import atomic_write
+
+    atomic_write(path, json.dumps(obj, default=_plain))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

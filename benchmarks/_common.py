@@ -1,0 +1,40 @@
+"""Shared by the benchmark scripts: the real MNIST digits in ../shared and a
+real-scale Triple MNIST built from them (scripts import it as ``_common``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+#: Real MNIST digits for benchmarks (never used by the package or its tests).
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_digits.npz"
+
+
+def real_digits(npz: Path = SHARED) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Digit pools per split: train and val from the train pool (disjoint, val is a
+    held-out fifth), test from the official MNIST test pool."""
+    d = np.load(npz)
+    x, y = d["train_images"], d["train_labels"]
+    idx = np.random.RandomState(123).permutation(len(x))
+    n_val = len(x) // 5
+    return {
+        "train": (x[idx[n_val:]], y[idx[n_val:]]),
+        "val": (x[idx[:n_val]], y[idx[:n_val]]),
+        "test": (d["test_images"], d["test_labels"]),
+    }
+
+
+def build_dataset(npz: Path, images_per_class: int, size: int, seed: int = 0):
+    """A Triple MNIST set from the real digits (100 images per class = real scale:
+    64,000 / 16,000 / 20,000), resized to ``size`` x ``size``."""
+    from multidigit.data import MultiDigitDataset, Split, _resize_uint8, _to_float, generate_dataset
+
+    raw = generate_dataset(images_per_class=images_per_class, seed=seed, digits=real_digits(npz))
+    splits = {}
+    for s, (imgs, labels) in raw.items():
+        if imgs.shape[1] != size:
+            imgs = _resize_uint8(imgs, (size, size), os.cpu_count() or 1)
+        splits[s] = Split(_to_float(imgs), labels, s)
+    return MultiDigitDataset(splits["train"], splits["val"], splits["test"], "bench")
