@@ -227,10 +227,29 @@ def test_folder_cache_invalidated_when_files_change(folder, tmp_path):
     assert ds.info["cached"] is False and len(ds.train) == 639
 
 
-def test_folder_resize_to_28(folder):
-    ds = md.load_dataset(folder, image_size=(28, 28), use_cache=False)
+def _study_loop(root: Path, size: tuple[int, int]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The study's loader: PIL open, convert('L'), resize, one file at a time."""
+    out = {}
+    for split in D.SPLITS:
+        xs, ys = [], []
+        for label in sorted(os.listdir(root / split)):
+            for name in sorted(os.listdir(root / split / label)):
+                with Image.open(root / split / label / name) as im:
+                    xs.append(np.asarray(im.convert("L").resize(size[::-1])))
+                ys.append([int(c) for c in label])
+        out[split] = (np.stack(xs).astype(np.float32)[..., None] / 255.0, np.array(ys))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_folder_resize_is_byte_identical_to_the_study_loop(folder, monkeypatch, workers):
+    monkeypatch.setattr(D, "_DECODE_BLOCK", 37)  # many blocks, a ragged last one
+    ds = md.load_dataset(folder, image_size=(28, 28), use_cache=False, workers=workers)
     assert ds.train.images.shape == (640, 28, 28, 1)
-    assert ds.train.images.max() > 0.5
+    ref = _study_loop(folder, (28, 28))
+    for s in D.SPLITS:
+        np.testing.assert_array_equal(ds[s].images, ref[s][0])
+        np.testing.assert_array_equal(ds[s].labels, ref[s][1])
 
 
 def test_rgb_and_jpeg_images_are_converted_to_grey(folder, tmp_path):
@@ -240,6 +259,16 @@ def test_rgb_and_jpeg_images_are_converted_to_grey(folder, tmp_path):
         im.convert("RGB").save(png)
     ds = md.load_dataset(root, use_cache=False)
     assert ds.val.images.shape[-1] == 1
+    # the grey levels are PIL's convert("L") (not OpenCV's rounding), resized or not
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 256, (84, 84, 3), dtype=np.uint8)
+    Image.fromarray(colour, "RGB").save(png)
+    rgba = png.with_name("7_" + png.parent.name + ".png")
+    Image.fromarray(rng.integers(0, 256, (84, 84, 4), dtype=np.uint8), "RGBA").save(rgba)
+    for size in (None, (28, 28)):
+        ds = md.load_dataset(root, image_size=size, use_cache=False)
+        ref = _study_loop(root, size or (84, 84))
+        np.testing.assert_array_equal(ds.val.images, ref["val"][0])
 
 
 # ---------------------------------------------------------------- bad input
@@ -287,6 +316,9 @@ def test_mixed_sizes(folder, tmp_path):
         md.load_dataset(root, use_cache=False)
     ds = md.load_dataset(root, image_size=(84, 84), use_cache=False)
     assert len(ds.train) == 641
+    # the odd one is resized like the rest: as the study's loop does
+    ds = md.load_dataset(root, image_size=(28, 28), use_cache=False)
+    np.testing.assert_array_equal(ds.train.images, _study_loop(root, (28, 28))["train"][0])
 
 
 def test_empty_split(folder, tmp_path):
