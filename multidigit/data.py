@@ -632,6 +632,23 @@ except Exception:  # pragma: no cover
     _cv2 = None
 
 
+class _quiet_opencv:
+    """Silence OpenCV's own warnings (e.g. "PNG input buffer is incomplete") while we
+    decode: a file OpenCV cannot read goes to PIL, which raises our DataError."""
+
+    def __enter__(self) -> None:
+        self.level = None
+        try:
+            self.level = _cv2.utils.logging.getLogLevel()
+            _cv2.utils.logging.setLogLevel(_cv2.utils.logging.LOG_LEVEL_ERROR)
+        except Exception:  # pragma: no cover - no OpenCV, or an OpenCV without it
+            pass
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.level is not None:
+            _cv2.utils.logging.setLogLevel(self.level)
+
+
 def _read_one(path: str) -> np.ndarray:
     """Decode one image to grey uint8: OpenCV, else PIL (GIF, odd modes).
 
@@ -668,6 +685,16 @@ def _decode_files(
     An image whose size differs from the first one's is resized on its own (or
     rejected when no ``image_size`` is given).
     """
+    with _quiet_opencv():
+        return _decode_files_quietly(entries, image_size, workers, progress)
+
+
+def _decode_files_quietly(
+    entries: list[tuple[str, str]],
+    image_size: tuple[int, int] | None,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> tuple[np.ndarray, np.ndarray]:
     n = len(entries)
     first_path = entries[0][0]
     native = _read_one(first_path).shape[:2]

@@ -300,6 +300,17 @@ def test_corrupt_png(folder, tmp_path):
         md.load_dataset(root, use_cache=False)
 
 
+def test_truncated_png_one_clear_error_no_decoder_noise(folder, tmp_path, capfd):
+    root = _copy(folder, tmp_path)
+    bad = sorted((root / "val").rglob("*.png"))[3]
+    data = bad.read_bytes()
+    bad.write_bytes(data[: len(data) // 2])
+    capfd.readouterr()
+    with pytest.raises(DataError, match=rf"{bad.name}.*truncated.*delete or replace"):
+        md.load_dataset(root, use_cache=False)
+    assert "WARN" not in capfd.readouterr().err  # OpenCV's own warning is silenced
+
+
 def test_non_image_file(folder, tmp_path):
     root = _copy(folder, tmp_path)
     label_dir = next((root / "train").iterdir())
