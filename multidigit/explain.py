@@ -96,6 +96,9 @@ class Explainer:
         The result depends on the output head and the target digit (attribution maps).
     model_level : bool
         The result describes the whole model, not the images (e.g. first-layer filters).
+    backends : tuple of str
+        Keras backends the explainer works with; empty means any.  The built-in
+        gradient explainers use ``tf.GradientTape`` and need ``("tensorflow",)``.
 
     See the module docstring of :mod:`multidigit.explain` for the full contract.
     """
@@ -103,6 +106,7 @@ class Explainer:
     name: ClassVar[str] = ""
     per_head: ClassVar[bool] = True
     model_level: ClassVar[bool] = False
+    backends: ClassVar[tuple[str, ...]] = ()
 
     def explain(
         self,
@@ -587,6 +591,7 @@ def explain(
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ExplainerError(f"batch_size must be a positive int, got {batch_size!r}.")
     x = as_image_batch(model, images)
+    _check_backend(method, tuple(getattr(cls, "backends", ()) or ()))
     explainer = cls()
     per_head = bool(getattr(cls, "per_head", True))
     model_level = bool(getattr(cls, "model_level", False))
@@ -620,6 +625,20 @@ def explain(
     )
 
 
+def _check_backend(method: str, backends: tuple[str, ...]) -> None:
+    if not backends:
+        return
+    import keras
+
+    current = keras.config.backend()
+    if current not in backends:
+        raise ExplainerError(
+            f"explainer {method!r} needs the Keras backend {' or '.join(map(repr, backends))}, "
+            f"but Keras runs on {current!r}: set KERAS_BACKEND={backends[0]} before keras is "
+            "imported ('filters' and 'feature_maps' work on any backend)."
+        )
+
+
 def _call(
     explainer: Any,
     method: str,
@@ -635,6 +654,13 @@ def _call(
         if "unexpected keyword argument" in str(exc):
             raise ExplainerError(f"explainer {method!r}: {exc}") from exc
         raise
+    except ModuleNotFoundError as exc:
+        if exc.name != "tensorflow":
+            raise
+        raise ExplainerError(
+            f"explainer {method!r} needs TensorFlow, which is not installed: "
+            "pip install tensorflow-cpu (or tensorflow)."
+        ) from exc
     out = np.asarray(out)
     if not np.issubdtype(out.dtype, np.floating):
         out = out.astype(np.float32)

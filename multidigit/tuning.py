@@ -623,6 +623,10 @@ def _check_args(tuner: str, max_trials: int, epochs: int, k: int | None,
 
 
 def _check_tensorboard() -> None:
+    import keras
+
+    if keras.config.backend() != "tensorflow":
+        return  # keras-tuner imports tensorboard only with the TensorFlow backend
     try:  # keras-tuner imports it inside every trial; without it every trial fails.
         import tensorboard.plugins.hparams.api  # noqa: F401
     except ImportError as exc:
@@ -752,7 +756,9 @@ def tune(
     cls = _tuner_class(tuner)
     common = dict(
         objective=kt.Objective(objective, _direction(objective)),
-        seed=seed,
+        # keras-tuner's Oracle does ``self.seed = seed or random.randint(1, 10000)``:
+        # seed 0 (our default) would mean "unseeded". Shift it so every seed is honoured.
+        seed=int(seed) + 1,
         directory=str(directory),
         project_name=project_name,
         # workers share the chief's folder: never let them delete it

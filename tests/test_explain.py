@@ -42,6 +42,35 @@ def test_builtins_registered():
     assert md.get_explainer("gradcam").name == "gradcam"
 
 
+def test_backend_requirements_give_one_clear_error(trained_small_model, x):
+    import importlib
+
+    ex_mod = importlib.import_module("multidigit.explain")
+
+    @md.register_explainer("test_jax_only")
+    class JaxOnly(md.Explainer):
+        backends = ("jax",)
+
+        def explain(self, model, images, targets, head_index, **options):
+            return images[..., 0].copy()
+
+    @md.register_explainer("test_needs_tf")
+    class NeedsTF(md.Explainer):
+        def explain(self, model, images, targets, head_index, **options):
+            raise ModuleNotFoundError("No module named 'tensorflow'", name="tensorflow")
+
+    try:
+        with pytest.raises(ExplainerError, match=r"needs the Keras backend 'jax'.*KERAS_BACKEND=jax"):
+            md.explain(trained_small_model, x[:2], "test_jax_only")
+        with pytest.raises(ExplainerError, match=r"needs TensorFlow.*pip install tensorflow"):
+            md.explain(trained_small_model, x[:2], "test_needs_tf")
+    finally:
+        del ex_mod._REGISTRY["test_jax_only"], ex_mod._REGISTRY["test_needs_tf"]
+    # the built-in gradient explainers declare it; filters and feature maps do not
+    assert md.get_explainer("saliency").backends == ("tensorflow",)
+    assert md.get_explainer("feature_maps").backends == ()
+
+
 @pytest.mark.parametrize("method", PER_HEAD)
 def test_per_head_shapes_all_int_name(trained_small_model, x, method):
     ex = md.explain(trained_small_model, x, method, head="all")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -293,3 +294,65 @@ def test_activation_note_explains_identical_activations():
     assert "binary_crossentropy gave" not in note.replace("categorical_crossentropy gave", "")
     scores["sigmoid+categorical_crossentropy"] = [0.79, 0.82]
     assert _activation_note(combos, scores) == ""
+
+
+JAX_SCRIPT = r"""
+import json, os, sys, tempfile
+os.environ["KERAS_BACKEND"] = "jax"
+import numpy as np
+import keras
+import multidigit as md
+
+assert keras.config.backend() == "jax"
+ds = md.load_dataset(images_per_class=1, image_size=(28, 28))
+out = {}
+runs = []
+for _ in range(2):
+    model = md.build_model(input_shape=ds.image_shape, preset="small", seed=0)
+    hist = md.train(model, ds, epochs=2, batch_size=64, seed=0)
+    runs.append(model.predict(ds.test.images[:16], verbose=0)["digit_0"])
+out["deterministic"] = bool(np.array_equal(runs[0], runs[1]))
+out["epochs"] = len(hist.history["loss"])
+res = md.evaluate(model, ds.test)
+out["accuracy"] = res.mean_digit_accuracy
+out["labels"] = md.predict(model, ds.test.images[:2]).labels
+with tempfile.TemporaryDirectory() as d:
+    md.save_model(model, os.path.join(d, "m.keras"))
+    again = md.load_model(os.path.join(d, "m.keras"))
+    out["round_trip"] = bool(np.array_equal(
+        again.predict(ds.test.images[:8], verbose=0)["digit_1"],
+        model.predict(ds.test.images[:8], verbose=0)["digit_1"]))
+    cv = md.cross_validate(ds, k=2, epochs=1, model_params={"preset": "small"})
+    out["folds"] = len(cv.folds)
+    tr = md.tune(ds, search_space="tiny", tuner="random", max_trials=2, epochs=1,
+                 directory=d, seed=0)
+    out["trials"] = len(tr.trials)
+out["feature_maps"] = list(md.explain(model, ds.test.images[:2], method="feature_maps").maps.shape)
+try:
+    md.explain(model, ds.test.images[:2], method="saliency")
+except md.ExplainerError as exc:
+    out["saliency_error"] = str(exc)
+print("RESULT " + json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_training_is_backend_agnostic_on_jax(tmp_path):
+    """build / train / evaluate / predict / save / cross-validate / tune on Keras' JAX
+    backend (the GPU benchmarks run there, without TensorFlow)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    assert proc.returncode == 0 and line, proc.stderr[-3000:]
+    out = json.loads(line[len("RESULT "):])
+    assert out["deterministic"] and out["round_trip"]
+    assert out["epochs"] == 2 and 0.0 <= out["accuracy"] <= 1.0
+    assert len(out["labels"]) == 2 and all(len(s) == 3 for s in out["labels"])
+    assert out["folds"] == 2 and out["trials"] == 2
+    assert out["feature_maps"][0] == 2
+    assert "KERAS_BACKEND=tensorflow" in out["saliency_error"]

@@ -124,6 +124,20 @@ def test_random_search_result_table_plot_dict(tiny_ds, tmp_path, capsys):
     assert "TuneResult(tuner='random'" in repr(res)
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_same_seed_same_trials_and_scores(tiny_ds, tmp_path, seed):
+    """keras-tuner treats seed 0 as "no seed"; tune() must not (it is our default)."""
+
+    def run(d):
+        res = md.tune(tiny_ds, tuner="random", max_trials=3, directory=tmp_path / d,
+                      retrain=False, **{**TINY, "seed": seed})
+        return [(r["hyperparameters"], round(r["score"], 6)) for r in res.trials]
+
+    first = run("a")
+    assert len({json.dumps(h, sort_keys=True) for h, _ in first}) == 3
+    assert run("b") == first
+
+
 @pytest.mark.parametrize("kind", ["hyperband", "bayesian"])
 def test_other_tuners_run_and_restore_the_best_model(tiny_ds, tmp_path, kind):
     res = md.tune(tiny_ds, tuner=kind, max_trials=1, directory=tmp_path, retrain=False,

@@ -78,6 +78,8 @@ class DeepDreamExplainer(Explainer):
     ``(n, H, W, C)`` otherwise), values in [0, 1].
     """
 
+    backends = ("tensorflow",)
+
     name = "deepdream"
     per_head = False
 

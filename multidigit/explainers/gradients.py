@@ -88,6 +88,8 @@ class SaliencyExplainer(Explainer):
     Returns ``(n, H, W)`` maps.
     """
 
+    backends = ("tensorflow",)
+
     name = "saliency"
 
     def explain(
@@ -184,6 +186,8 @@ class GradCAMExplainer(Explainer):
 
     Returns ``(n, H, W)`` maps, upsampled (bilinear) to the input size.
     """
+
+    backends = ("tensorflow",)
 
     name = "gradcam"
     _plus_plus = False

@@ -67,6 +67,8 @@ class GuidedBackpropExplainer(Explainer):
     Returns ``(n, H, W)`` maps.
     """
 
+    backends = ("tensorflow",)
+
     name = "guided_backprop"
 
     def explain(
