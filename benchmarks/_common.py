@@ -8,8 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-#: Real MNIST digits for benchmarks (never used by the package or its tests).
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_digits.npz"
+#: Real MNIST digits for benchmarks (never used by the package or its tests):
+#: ``../shared/data/mnist_digits.npz`` beside the checkout, or ``$MULTIDIGIT_DIGITS_NPZ``
+#: (e.g. a copy carried to a GPU machine, where ``../shared`` does not travel).
+SHARED = Path(
+    os.environ.get("MULTIDIGIT_DIGITS_NPZ")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_digits.npz"
+)
 
 
 def real_digits(npz: Path = SHARED) -> dict[str, tuple[np.ndarray, np.ndarray]]:
