@@ -2,15 +2,16 @@
 
 The study resized every image with ``Image.open(p).convert("L").resize((28, 28))``,
 i.e. Pillow's bicubic filter.  Written by hand because no library reproduces that
-filter on a batch: OpenCV's and TensorFlow's bicubic use a fixed 4x4 kernel (Pillow
-widens the kernel with the reduction factor, i.e. it antialiases), and even an exact
-float version of Pillow's kernel differs by up to ~18 grey levels, because Pillow
-works in 22-bit fixed point and clips to uint8 between its two passes.  This module
-follows ``libImaging/Resample.c`` step by step (same double-precision coefficients,
-same rounding, same clipping, same pass order) and computes each pass as one float64
-matrix product over all images; every term is an integer below 2**53, so the float64
-sums are exact and the result is byte-identical to Pillow's, at BLAS speed instead of
-one Python call per image (~50 us each).
+filter on a batch: OpenCV's bicubic uses a fixed 4x4 kernel (Pillow widens the kernel
+with the reduction factor, i.e. it antialiases), and even an exact float version of
+Pillow's kernel (TensorFlow's antialiased bicubic is one) differs by up to ~18 grey
+levels, because Pillow works in 22-bit fixed point and clips to uint8 between its two
+passes.  This module follows ``libImaging/Resample.c`` step by step (same
+double-precision coefficients, same rounding, same clipping, same pass order) and
+computes each pass as one float64 matrix product over a block of images: every
+product and partial sum is a multiple of 2**-22 below 2**31, exactly representable, so
+the sums are exact in any order and the result is byte-identical to Pillow's, at BLAS
+speed instead of one Python call per image (~50 us each).
 
 :func:`resize_like_pil` checks the first image of every call against Pillow itself and
 falls back to Pillow image by image if a future Pillow ever changes the algorithm, so
