@@ -117,10 +117,10 @@ def _vectorised(images: np.ndarray, size: tuple[int, int], vertical_first: bool)
 
 
 def _vertical_first(in_hw: tuple[int, int], out_hw: tuple[int, int]) -> bool:
-    """Pillow's pass order: recent Pillow (13.0 here) runs the vertical pass first when
-    the height shrinks by more than twice as many pixels as the width; older Pillow
-    always ran the horizontal pass first.  :func:`_order_for` checks which one the
-    installed Pillow does."""
+    """Pillow's pass order: Pillow 13 runs the vertical pass first when the height
+    shrinks by more than twice as many pixels as the width; Pillow 12.3 and older always
+    run the horizontal pass first.  :func:`_order_for` checks which one the installed
+    Pillow does (the test suite runs on both)."""
     (h0, w0), (h, w) = in_hw, out_hw
     return (h0 - h) > 0 and (h0 - h) > (w0 - w) * 2
 

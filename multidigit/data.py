@@ -654,11 +654,11 @@ def _read_one(path: str) -> np.ndarray:
 
     Raises DataError naming the file when neither can read it.
     """
-    from PIL import Image, UnidentifiedImageError
-
     arr = _read_grey(path)
     if arr is not None:
         return arr
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as im:
             return np.asarray(im.convert("L"))
