@@ -626,25 +626,32 @@ def _read_grey(path: str) -> np.ndarray | None:
 
 try:  # OpenCV is a dependency, but decoding falls back to PIL without it.
     import cv2 as _cv2  # type: ignore[import-not-found]
-
-    _cv2.setNumThreads(1)
 except Exception:  # pragma: no cover
     _cv2 = None
 
 
 class _quiet_opencv:
-    """Silence OpenCV's own warnings (e.g. "PNG input buffer is incomplete") while we
-    decode: a file OpenCV cannot read goes to PIL, which raises our DataError."""
+    """OpenCV settings for our decoding threads, restored afterwards (they are
+    process-wide, and the user's own OpenCV code must not inherit them): its warnings
+    silenced (e.g. "PNG input buffer is incomplete": a file OpenCV cannot read goes to
+    PIL, which raises our DataError) and its own thread pool held to one thread (our
+    threads already use the cores)."""
 
     def __enter__(self) -> None:
-        self.level = None
+        self.level = self.threads = None
+        if _cv2 is None:  # pragma: no cover - no OpenCV
+            return
         try:
+            self.threads = _cv2.getNumThreads()
+            _cv2.setNumThreads(1)
             self.level = _cv2.utils.logging.getLogLevel()
             _cv2.utils.logging.setLogLevel(_cv2.utils.logging.LOG_LEVEL_ERROR)
-        except Exception:  # pragma: no cover - no OpenCV, or an OpenCV without it
+        except Exception:  # pragma: no cover - an OpenCV without these
             pass
 
     def __exit__(self, *exc: Any) -> None:
+        if self.threads is not None:
+            _cv2.setNumThreads(self.threads)
         if self.level is not None:
             _cv2.utils.logging.setLogLevel(self.level)
 

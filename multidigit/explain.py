@@ -632,10 +632,19 @@ def _check_backend(method: str, backends: tuple[str, ...]) -> None:
 
     current = keras.config.backend()
     if current not in backends:
+        usable = []
+        for name in list_explainers():
+            try:
+                b = tuple(getattr(get_explainer(name), "backends", ()) or ())
+            except ExplainerError:  # a broken plugin: not a hint
+                continue
+            if not b or current in b:
+                usable.append(repr(name))
+        hint = f" (these work on {current!r}: {', '.join(usable)})" if usable else ""
         raise ExplainerError(
             f"explainer {method!r} needs the Keras backend {' or '.join(map(repr, backends))}, "
             f"but Keras runs on {current!r}: set KERAS_BACKEND={backends[0]} before keras is "
-            "imported ('filters' and 'feature_maps' work on any backend)."
+            f"imported{hint}."
         )
 
 

@@ -311,6 +311,26 @@ def test_truncated_png_one_clear_error_no_decoder_noise(folder, tmp_path, capfd)
     assert "WARN" not in capfd.readouterr().err  # OpenCV's own warning is silenced
 
 
+def test_opencv_settings_are_restored(folder, tmp_path):
+    """OpenCV's thread count and log level are process-wide: loading must not change
+    them for the user's own OpenCV code, also when loading fails."""
+    cv2 = pytest.importorskip("cv2")
+    threads, level = cv2.getNumThreads(), cv2.utils.logging.getLogLevel()
+    cv2.setNumThreads(3)
+    try:
+        md.load_dataset(folder, use_cache=False)
+        assert cv2.getNumThreads() == 3
+        assert cv2.utils.logging.getLogLevel() == level
+        root = _copy(folder, tmp_path)
+        sorted((root / "test").rglob("*.png"))[0].write_bytes(b"not a png")
+        with pytest.raises(DataError):
+            md.load_dataset(root, use_cache=False)
+        assert cv2.getNumThreads() == 3
+        assert cv2.utils.logging.getLogLevel() == level
+    finally:
+        cv2.setNumThreads(threads)
+
+
 def test_non_image_file(folder, tmp_path):
     root = _copy(folder, tmp_path)
     label_dir = next((root / "train").iterdir())

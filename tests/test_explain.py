@@ -60,8 +60,12 @@ def test_backend_requirements_give_one_clear_error(trained_small_model, x):
             raise ModuleNotFoundError("No module named 'tensorflow'", name="tensorflow")
 
     try:
-        with pytest.raises(ExplainerError, match=r"needs the Keras backend 'jax'.*KERAS_BACKEND=jax"):
+        with pytest.raises(ExplainerError, match=r"needs the Keras backend 'jax'.*KERAS_BACKEND=jax") as err:
             md.explain(trained_small_model, x[:2], "test_jax_only")
+        # the hint lists the explainers usable on the current backend, from the registry
+        hint = str(err.value).split("these work on 'tensorflow': ", 1)[1]
+        assert "'feature_maps'" in hint and "'saliency'" in hint
+        assert "test_jax_only" not in hint
         with pytest.raises(ExplainerError, match=r"needs TensorFlow.*pip install tensorflow"):
             md.explain(trained_small_model, x[:2], "test_needs_tf")
     finally:

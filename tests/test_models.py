@@ -26,7 +26,7 @@ def test_heads_and_layer_names():
     assert last_conv_layer_name(model) == "conv_2"
 
 
-@pytest.mark.parametrize("preset", ["baseline", "tuned", "fast", "small"])
+@pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_presets_conv_filters(preset):
     model = md.build_model(input_shape=(28, 28, 1), preset=preset, compile=False)
     filters = [model.get_layer(n).filters for n in conv_layer_names(model)]
@@ -63,7 +63,7 @@ def test_output_shapes_and_activation():
     [
         ({"activation": "relu"}, "'softmax', 'sigmoid'"),
         ({"loss": "mse"}, "'categorical_crossentropy', 'binary_crossentropy'"),
-        ({"preset": "huge"}, "'baseline', 'tuned', 'fast', 'small'"),
+        ({"preset": "huge"}, "'baseline', 'tuned', 'fast', 'wide', 'small'"),
     ],
 )
 def test_bad_choices_list_the_options(kwargs, choice):
@@ -111,3 +111,17 @@ def test_fast_preset_pools_over_the_height():
     assert "vpool" not in [layer.name for layer in plain.layers]
     off = md.build_model(input_shape=(28, 28, 1), preset="fast", vertical_pool=False, seed=0)
     assert "vpool" not in [layer.name for layer in off.layers]
+
+
+def test_wide_preset_is_fast_with_wider_blocks_and_l2():
+    """The default recipe's model (benchmarks/README.md): fast's height pooling,
+    64/128/128 filters, Dense 256, L2 1e-3 on every conv and the dense layer."""
+    model = md.build_model(input_shape=(84, 84, 1), preset="wide", seed=0)
+    assert [model.get_layer(n).filters for n in conv_layer_names(model)] == [64, 128, 128]
+    assert model.get_layer("vpool").output.shape[1:] == (1, 10, 128)  # 84 -> 42 -> 21 -> 10
+    assert model.get_layer("dense").units == 256
+    for name in ("conv_1", "conv_2", "conv_3", "dense"):
+        reg = model.get_layer(name).kernel_regularizer
+        assert reg is not None and float(reg.get_config()["l2"]) == pytest.approx(1e-3)
+    assert model.get_layer("conv_1").padding == "same"
+    assert [l.name for l in model.layers if l.name.startswith("bn_")] == ["bn_1", "bn_2", "bn_3"]
