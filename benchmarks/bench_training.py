@@ -91,7 +91,7 @@ def bench_pipeline(ds, args) -> None:
 #: benchmarks/README.md (``--recipes`` picks them by substring; ``--epochs`` overrides
 #: their epoch counts when given).
 _OC = dict(batch_size=128, schedule="onecycle", early_stopping=False)
-_WIDE = dict(preset="fast", filters=(64, 128, 128), dense_units=256)
+_WIDE = dict(preset="wide", l2=0.0)  # = fast 64/128/128 dense 256
 DEFAULT_RECIPE = "default: wide preset, batch 128, onecycle 12"
 RECIPES: dict[str, tuple[dict, dict]] = {
     "study: tuned preset, batch 32, step": (dict(preset="tuned"), dict(
@@ -111,18 +111,25 @@ RECIPES: dict[str, tuple[dict, dict]] = {
 }
 
 
+def _recipe(name: str, args) -> tuple[dict, dict]:
+    """Model and train() arguments of a recipe, with ``--epochs`` applied."""
+    model_params, params = RECIPES[name]
+    params = {"epochs": args.epochs, **params}
+    if args.epochs_override:
+        params["epochs"] = args.epochs
+    return model_params, params
+
+
 def bench_recipes(ds, args) -> None:
     import multidigit as md
 
     rows = {}
-    for i, (name, (model_params, params)) in enumerate(RECIPES.items()):
+    for i, name in enumerate(RECIPES):
         if i and args.recipes and not any(r in name for r in args.recipes.split(",")):
             continue
+        model_params, params = _recipe(name, args)
         model = md.build_model(input_shape=ds.image_shape, seed=0, **model_params)
         clock = EpochClock()
-        params = {"epochs": args.epochs, **params}
-        if args.epochs_override:
-            params["epochs"] = args.epochs
         hist = md.train(model, ds, seed=0, callbacks=[clock], **params)
         res = md.evaluate(model, ds.test)
         rows[name] = (clock.times, val_acc_curve(hist), res, hist)
@@ -150,10 +157,7 @@ def bench_recipes(ds, args) -> None:
 def bench_sizes(args) -> None:
     import multidigit as md
 
-    model_params, params = RECIPES[DEFAULT_RECIPE]
-    params = dict(params)
-    if args.epochs_override:
-        params["epochs"] = args.epochs
+    model_params, params = _recipe(DEFAULT_RECIPE, args)
     print(f"\n### (c) the default recipe ({DEFAULT_RECIPE}) at input sizes {args.sizes}, "
           f"{args.size_images_per_class} images/class\n")
     print("| input | train images | epochs | wall s | test digit acc | test whole acc |")

@@ -630,7 +630,7 @@ except Exception:  # pragma: no cover
     _cv2 = None
 
 
-class _quiet_opencv:
+class _opencv_settings:
     """OpenCV settings for our decoding threads, restored afterwards (they are
     process-wide, and the user's own OpenCV code must not inherit them): its warnings
     silenced (e.g. "PNG input buffer is incomplete": a file OpenCV cannot read goes to
@@ -692,7 +692,7 @@ def _decode_files(
     An image whose size differs from the first one's is resized on its own (or
     rejected when no ``image_size`` is given).
     """
-    with _quiet_opencv():
+    with _opencv_settings():
         return _decode_files_quietly(entries, image_size, workers, progress)
 
 

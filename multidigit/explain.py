@@ -591,7 +591,7 @@ def explain(
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ExplainerError(f"batch_size must be a positive int, got {batch_size!r}.")
     x = as_image_batch(model, images)
-    _check_backend(method, tuple(getattr(cls, "backends", ()) or ()))
+    _check_backend(method, _backends_of(cls))
     explainer = cls()
     per_head = bool(getattr(cls, "per_head", True))
     model_level = bool(getattr(cls, "model_level", False))
@@ -625,6 +625,11 @@ def explain(
     )
 
 
+def _backends_of(cls: type) -> tuple[str, ...]:
+    """The Keras backends an explainer class declares (empty: any backend)."""
+    return tuple(getattr(cls, "backends", ()) or ())
+
+
 def _check_backend(method: str, backends: tuple[str, ...]) -> None:
     if not backends:
         return
@@ -634,11 +639,8 @@ def _check_backend(method: str, backends: tuple[str, ...]) -> None:
     if current not in backends:
         usable = []
         for name in list_explainers():
-            try:
-                b = tuple(getattr(get_explainer(name), "backends", ()) or ())
-            except ExplainerError:  # a broken plugin: not a hint
-                continue
-            if not b or current in b:
+            declared = _backends_of(get_explainer(name))
+            if not declared or current in declared:
                 usable.append(repr(name))
         hint = f" (these work on {current!r}: {', '.join(usable)})" if usable else ""
         raise ExplainerError(
