@@ -13,6 +13,7 @@ __all__ = [
     "ModelError",
     "ExplainerError",
     "TuningError",
+    "ParameterError",
     "PluginWarning",
 ]
 
@@ -35,6 +36,15 @@ class ExplainerError(MultidigitError, ValueError):
 
 class TuningError(MultidigitError, RuntimeError):
     """A hyperparameter search failed (for instance every trial crashed)."""
+
+
+class ParameterError(MultidigitError, ValueError):
+    """A function argument is out of range or of the wrong kind.
+
+    Like scikit-learn's ``InvalidParameterError``: one class for every bad argument of
+    every public function, raised by :mod:`multidigit._param_validation`.  The message
+    names the parameter, the allowed values and the value received.
+    """
 
 
 class PluginWarning(UserWarning):
