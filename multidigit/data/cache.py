@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from .._io import atomic_path
+from ._warn import warn_user
 from .dataset import SPLITS
 
 __all__ = ["default_cache_dir", "CacheWarning"]
@@ -72,11 +72,10 @@ _KEYS = frozenset(f"{s}_{kind}" for s in SPLITS for kind in ("images", "labels")
 
 
 def _miss(path: Path, why: str) -> None:
-    warnings.warn(
+    warn_user(
         f"ignoring the dataset cache {str(path)!r}: {why}; the data are built afresh. "
-        "Delete the file (or pass use_cache=False) to silence this.",
+        "Delete it (or pass use_cache=False) to silence this.",
         CacheWarning,
-        stacklevel=4,
     )
 
 
@@ -111,16 +110,15 @@ def save_cached(
     path: Path | None, raw: Mapping[str, tuple[np.ndarray, np.ndarray]], compressed: bool
 ) -> None:
     """Write ``raw`` to ``path`` atomically; on an OS error, warn and go on uncached."""
-    if path is None:
+    if path is None or path.is_dir():  # a folder in the way was warned about on reading
         return
     try:
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             (np.savez_compressed if compressed else np.savez)(fh, **_flatten_splits(raw))
     except OSError as exc:
-        warnings.warn(
+        warn_user(
             f"could not write the dataset cache {str(path)!r} ({type(exc).__name__}: "
             f"{exc.strerror or exc}); loaded without caching. Point MULTIDIGIT_CACHE or "
             "cache_dir= at a writable folder, or pass use_cache=False.",
             CacheWarning,
-            stacklevel=3,
         )

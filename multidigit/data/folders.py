@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,6 +20,7 @@ import numpy as np
 from .._progress import progress_bar
 from ..errors import DataError
 from . import cache
+from ._warn import warn_user
 from .dataset import SPLITS
 from .decoding import decode_files
 
@@ -85,12 +85,11 @@ def _label_dirs(sdir: Path, split: str, n_digits: int | None) -> list[os.DirEntr
 
 def _warn_mismatches(mismatched: list[str]) -> None:
     if mismatched:
-        warnings.warn(
+        warn_user(
             f"{len(mismatched)} file(s) carry another label in their name than their "
             f"folder (e.g. {', '.join(repr(p) for p in mismatched[:3])}); the folder's "
             "label is used. Move each file into the folder of its label, or rename it.",
             LabelMismatchWarning,
-            stacklevel=4,
         )
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
+from ._warn import warn_user
 from .cache import CacheWarning
 from .dataset import SPLITS
 from .folders import load_folder
@@ -101,9 +101,9 @@ def _download_base(cache_dir: Path | None) -> Path:
                 return cache_dir
         except OSError:
             pass
-        warnings.warn(
+        warn_user(
             f"the cache folder {str(cache_dir)!r} is not writable; downloading into a "
-            "temporary folder instead (it is not kept).", CacheWarning, stacklevel=4)
+            "temporary folder instead (it is not kept).", CacheWarning)
     return Path(tempfile.mkdtemp(prefix="multidigit-"))
 
 
