@@ -46,18 +46,29 @@ def _bad_entry(path: str, what: str, fix: str) -> DataError:
     return DataError(f"{path!r} is {what}; {fix}")
 
 
+def _kind(entry: os.DirEntry) -> str:
+    """``"dir"``, ``"file"`` or ``"bad"`` (broken link, symlink loop, socket...)."""
+    try:
+        return "dir" if entry.is_dir() else "file" if entry.is_file() else "bad"
+    except OSError:  # ELOOP: DirEntry.is_dir only swallows "no such file"
+        return "bad"
+
+
+_BAD_LINK = "a broken or looping symbolic link (or not a regular file)"
+
+
 def _label_files(label_dir: os.DirEntry, split: str) -> list[str]:
     """Sorted file names in one label folder; refuses sub-folders and bad links."""
     with os.scandir(label_dir.path) as it:
         entries = [e for e in it if not e.name.startswith(".")]
     for e in entries:
-        if e.is_dir():
+        kind = _kind(e)
+        if kind == "dir":
             raise _bad_entry(e.path, "a folder inside a label folder",
                              f"{split}/{label_dir.name}/ must hold image files only: "
                              "move its images up or remove it.")
-        if not e.is_file():
-            raise _bad_entry(e.path, "a broken or looping symbolic link (or not a "
-                             "regular file)", "point it at an image file or remove it.")
+        if kind == "bad":
+            raise _bad_entry(e.path, _BAD_LINK, "point it at an image file or remove it.")
     return sorted(e.name for e in entries)
 
 
@@ -66,10 +77,10 @@ def _label_dirs(sdir: Path, split: str, n_digits: int | None) -> list[os.DirEntr
     with os.scandir(sdir) as it:
         dirs = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
     for entry in dirs:
-        if entry.is_symlink() and not os.path.exists(entry.path):
-            raise _bad_entry(entry.path, "a broken or looping symbolic link",
-                             "point it at a label folder or remove it.")
-        if not entry.is_dir():
+        kind = _kind(entry)
+        if kind == "bad":
+            raise _bad_entry(entry.path, _BAD_LINK, "point it at a label folder or remove it.")
+        if kind == "file":
             raise _bad_entry(entry.path, "a file where a label folder was expected",
                              f"{split}/ must only hold folders named by their digit "
                              "label (e.g. '042').")
