@@ -22,11 +22,11 @@ import re
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-__all__ = ["atomic_path", "atomic_write", "STALE_AFTER"]
+__all__ = ["STALE_AFTER", "atomic_path", "atomic_write"]
 
 #: Seconds after which any temporary of a target is considered abandoned.
 STALE_AFTER = 15 * 60

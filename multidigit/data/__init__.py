@@ -35,8 +35,12 @@ from __future__ import annotations
 
 from ..heads import head_names
 from .cache import CacheWarning, default_cache_dir
-from .dataset import SPLITS, MultiDigitDataset, Split
-from .dataset import _to_float  # noqa: F401  (benchmarks/_common.py imports it from here)
+from .dataset import (
+    SPLITS,
+    MultiDigitDataset,
+    Split,
+    _to_float,  # noqa: F401  (benchmarks/_common.py imports it from here)
+)
 from .decoding import read_images
 from .export import export_dataset
 from .folders import LabelMismatchWarning, iter_image_paths
@@ -44,19 +48,19 @@ from .generation import CLASS_SPLIT_SEED, DIGIT_POOL_SEED, class_split, generate
 from .loading import load_dataset
 
 __all__ = [
-    "Split",
-    "MultiDigitDataset",
-    "load_dataset",
-    "generate_dataset",
-    "export_dataset",
-    "class_split",
-    "head_names",
-    "default_cache_dir",
-    "read_images",
-    "iter_image_paths",
-    "CacheWarning",
-    "LabelMismatchWarning",
-    "SPLITS",
     "CLASS_SPLIT_SEED",
     "DIGIT_POOL_SEED",
+    "SPLITS",
+    "CacheWarning",
+    "LabelMismatchWarning",
+    "MultiDigitDataset",
+    "Split",
+    "class_split",
+    "default_cache_dir",
+    "export_dataset",
+    "generate_dataset",
+    "head_names",
+    "iter_image_paths",
+    "load_dataset",
+    "read_images",
 ]

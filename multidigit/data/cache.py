@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .._io import atomic_path
 from ._warn import warn_user
 from .dataset import SPLITS
 
-__all__ = ["default_cache_dir", "CacheWarning"]
+__all__ = ["CacheWarning", "default_cache_dir"]
 
 #: Version of the on-disk cache layout; bump to invalidate old caches.
 _CACHE_VERSION = 1

@@ -8,8 +8,9 @@ negative, and (for float images) at most 1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from ..heads import head_names
 if TYPE_CHECKING:  # pragma: no cover
     import tensorflow as tf
 
-__all__ = ["SPLITS", "Split", "MultiDigitDataset"]
+__all__ = ["SPLITS", "MultiDigitDataset", "Split"]
 
 SPLITS: tuple[str, str, str] = ("train", "val", "test")
 
@@ -177,7 +178,7 @@ class Split:
         ``10*i .. 10*i+9``."""
         return np.concatenate(list(self.one_hot().values()), axis=1)
 
-    def subset(self, index: Sequence[int] | np.ndarray, name: str | None = None) -> "Split":
+    def subset(self, index: Sequence[int] | np.ndarray, name: str | None = None) -> Split:
         """A new split holding the rows ``index`` (a copy)."""
         index = np.asarray(index)
         return Split(self.images[index], self.labels[index], name or self.name)
@@ -191,7 +192,7 @@ class Split:
         cache: bool = False,
         targets: str = "heads",
         drop_remainder: bool = False,
-    ) -> "tf.data.Dataset":
+    ) -> tf.data.Dataset:
         """A batched, prefetched ``tf.data.Dataset`` of ``(images, targets)``.
 
         Parameters

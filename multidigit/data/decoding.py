@@ -9,8 +9,9 @@ byte-identical to the study's per-image ``Image.resize``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class _opencv_settings:
         except Exception:  # pragma: no cover - an OpenCV without these
             pass
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.threads is not None:
             _cv2.setNumThreads(self.threads)
         if self.level is not None:

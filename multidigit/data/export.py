@@ -62,12 +62,11 @@ def export_dataset(
     if root.exists() and not root.is_dir():
         raise DataError(f"{str(root)!r} is a file; export_dataset writes a folder: "
                         "choose another path.")
-    if root.exists() and any(root.iterdir()):
-        if not overwrite:
-            raise DataError(
-                f"{str(root)!r} already exists and is not empty; choose another folder "
-                "or pass overwrite=True."
-            )
+    if root.exists() and any(root.iterdir()) and not overwrite:
+        raise DataError(
+            f"{str(root)!r} already exists and is not empty; choose another folder "
+            "or pass overwrite=True."
+        )
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}-"))
     try:

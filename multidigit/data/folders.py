@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from ._warn import warn_user
 from .dataset import SPLITS
 from .decoding import decode_files
 
-__all__ = ["iter_image_paths", "LabelMismatchWarning"]
+__all__ = ["LabelMismatchWarning", "iter_image_paths"]
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 #: ``<k>_<label>.<ext>``: the published file names, which repeat the folder's label.

@@ -9,7 +9,7 @@ digit *image* is seen in training either.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from .._param_validation import check_int
 from ..errors import DataError
 from .dataset import SPLITS
 
-__all__ = ["class_split", "generate_dataset", "CLASS_SPLIT_SEED", "DIGIT_POOL_SEED"]
+__all__ = ["CLASS_SPLIT_SEED", "DIGIT_POOL_SEED", "class_split", "generate_dataset"]
 
 #: Seed of the original Triple MNIST generator; fixes the label-combination split.
 CLASS_SPLIT_SEED = 123

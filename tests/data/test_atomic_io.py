@@ -23,10 +23,9 @@ def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
 def test_failed_write_keeps_the_old_file(tmp_path):
     p = tmp_path / "a.txt"
     p.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(p) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError
+    with pytest.raises(RuntimeError), atomic_path(p) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError
     assert p.read_text() == "old" and os.listdir(tmp_path) == ["a.txt"]
 
 

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 import multidigit as md
-from multidigit.data import generation as G
 from multidigit.data import SPLITS
+from multidigit.data import generation as G
 from multidigit.errors import ParameterError
 
 
