@@ -29,6 +29,8 @@ CASES = [
                  id="load_dataset-n_digits-0"),
     pytest.param(load_dataset, ("mini",), {"n_digits": 2.5}, "n_digits", "integer in [1, 5]",
                  id="load_dataset-n_digits-float"),
+    pytest.param(load_dataset, ("some/folder",), {"n_digits": 0}, "n_digits", "integer >= 1",
+                 id="load_dataset-folder-n_digits"),
     pytest.param(load_dataset, ("mini",), {"image_size": 0}, "image_size", "integer >= 1",
                  id="load_dataset-image_size-0"),
     pytest.param(load_dataset, ("mini",), {"image_size": (28, 0)}, "image_size",

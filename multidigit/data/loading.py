@@ -60,7 +60,10 @@ def _check_arguments(source, seed, use_cache, images_per_class, n_digits, worker
     check_int("seed", seed, min=0, func=func)
     check_bool("use_cache", use_cache, func=func)
     check_int("images_per_class", images_per_class, min=1, func=func)
-    check_int("n_digits", n_digits, min=1, max=MAX_DIGITS, none_ok=True, func=func)
+    # The generator stops at 5 digits; a folder may hold longer labels.
+    is_mini = isinstance(source, str) and source == "mini"
+    check_int("n_digits", n_digits, min=1, max=MAX_DIGITS if is_mini else None,
+              none_ok=True, func=func)
     check_int("workers", workers, min=1, none_ok=True, func=func)
     check_bool("progress", progress, func=func)
     return os.fspath(source)
@@ -101,7 +104,8 @@ def load_dataset(
     images_per_class : int
         ``"mini"`` only: images per label combination (10 -> 6,400 / 1,600 / 2,000).
     n_digits : int, optional
-        Digits per image, 1 to 5; ``"mini"`` defaults to 3, folders infer it from names.
+        Digits per image (``"mini"``: 1 to 5, default 3); folders infer it from
+        their label names.
     workers : int, optional
         Decoding threads for folders (default: the number of CPUs).
     progress : bool
