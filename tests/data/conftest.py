@@ -29,7 +29,7 @@ def folder(tmp_path_factory, mini1):
 
 
 @pytest.fixture
-def copy(folder, tmp_path):
+def folder_copy(folder, tmp_path):
     """A writable copy of ``folder``."""
     dst = tmp_path / "copy"
     shutil.copytree(folder, dst)

@@ -25,11 +25,11 @@ def test_folder_resize_is_byte_identical_to_the_study_loop(folder, monkeypatch, 
         np.testing.assert_array_equal(ds[s].labels, ref[s][1])
 
 
-def test_rgb_and_jpeg_images_are_converted_to_grey(copy, study_loader):
-    png = next((copy / "val").rglob("*.png"))
+def test_rgb_and_jpeg_images_are_converted_to_grey(folder_copy, study_loader):
+    png = next((folder_copy / "val").rglob("*.png"))
     with Image.open(png) as im:
         im.convert("RGB").save(png)
-    ds = md.load_dataset(copy, use_cache=False)
+    ds = md.load_dataset(folder_copy, use_cache=False)
     assert ds.val.images.shape[-1] == 1
     # the grey levels are PIL's convert("L") (not OpenCV's rounding), resized or not
     rng = np.random.default_rng(0)
@@ -37,29 +37,29 @@ def test_rgb_and_jpeg_images_are_converted_to_grey(copy, study_loader):
     rgba = png.with_name("7_" + png.parent.name + ".png")
     Image.fromarray(rng.integers(0, 256, (84, 84, 4), dtype=np.uint8), "RGBA").save(rgba)
     for size in (None, (28, 28)):
-        ds = md.load_dataset(copy, image_size=size, use_cache=False)
-        ref = study_loader(copy, size or (84, 84))
+        ds = md.load_dataset(folder_copy, image_size=size, use_cache=False)
+        ref = study_loader(folder_copy, size or (84, 84))
         np.testing.assert_array_equal(ds.val.images, ref["val"][0])
 
 
-def test_corrupt_png(copy):
-    bad = next((copy / "test").rglob("*.png"))
+def test_corrupt_png(folder_copy):
+    bad = next((folder_copy / "test").rglob("*.png"))
     bad.write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     with pytest.raises(DataError, match=rf"{bad.name}.*corrupt"):
-        md.load_dataset(copy, use_cache=False)
+        md.load_dataset(folder_copy, use_cache=False)
 
 
-def test_truncated_png_one_clear_error_no_decoder_noise(copy, capfd):
-    bad = sorted((copy / "val").rglob("*.png"))[3]
+def test_truncated_png_one_clear_error_no_decoder_noise(folder_copy, capfd):
+    bad = sorted((folder_copy / "val").rglob("*.png"))[3]
     data = bad.read_bytes()
     bad.write_bytes(data[: len(data) // 2])
     capfd.readouterr()
     with pytest.raises(DataError, match=rf"{bad.name}.*truncated.*delete or replace"):
-        md.load_dataset(copy, use_cache=False)
+        md.load_dataset(folder_copy, use_cache=False)
     assert "WARN" not in capfd.readouterr().err  # OpenCV's own warning is silenced
 
 
-def test_opencv_settings_are_restored(folder, copy):
+def test_opencv_settings_are_restored(folder, folder_copy):
     """OpenCV's thread count and log level are process-wide: loading must not change
     them for the user's own OpenCV code, also when loading fails."""
     cv2 = pytest.importorskip("cv2")
@@ -69,25 +69,25 @@ def test_opencv_settings_are_restored(folder, copy):
         md.load_dataset(folder, use_cache=False)
         assert cv2.getNumThreads() == 3
         assert cv2.utils.logging.getLogLevel() == level
-        sorted((copy / "test").rglob("*.png"))[0].write_bytes(b"not a png")
+        sorted((folder_copy / "test").rglob("*.png"))[0].write_bytes(b"not a png")
         with pytest.raises(DataError):
-            md.load_dataset(copy, use_cache=False)
+            md.load_dataset(folder_copy, use_cache=False)
         assert cv2.getNumThreads() == 3
         assert cv2.utils.logging.getLogLevel() == level
     finally:
         cv2.setNumThreads(threads)
 
 
-def test_mixed_sizes(copy, study_loader):
-    label_dir = sorted((copy / "train").iterdir())[-1]
+def test_mixed_sizes(folder_copy, study_loader):
+    label_dir = sorted((folder_copy / "train").iterdir())[-1]
     Image.new("L", (64, 64)).save(label_dir / "99_odd.png")
     with pytest.raises(DataError, match="image_size"):
-        md.load_dataset(copy, use_cache=False)
-    ds = md.load_dataset(copy, image_size=(84, 84), use_cache=False)
+        md.load_dataset(folder_copy, use_cache=False)
+    ds = md.load_dataset(folder_copy, image_size=(84, 84), use_cache=False)
     assert len(ds.train) == 641
     # the odd one is resized like the rest: as the study's loop does
-    ds = md.load_dataset(copy, image_size=(28, 28), use_cache=False)
-    np.testing.assert_array_equal(ds.train.images, study_loader(copy, (28, 28))["train"][0])
+    ds = md.load_dataset(folder_copy, image_size=(28, 28), use_cache=False)
+    np.testing.assert_array_equal(ds.train.images, study_loader(folder_copy, (28, 28))["train"][0])
 
 
 def test_read_images(folder, tmp_path):
