@@ -40,7 +40,7 @@ _LAZY: dict[str, str] = {
     "export_dataset": "data",
     "generate_dataset": "data",
     "class_split": "data",
-    "head_names": "data",
+    "head_names": "heads",
     "MultiDigitDataset": "data",
     "Split": "data",
     # models
