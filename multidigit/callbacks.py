@@ -115,13 +115,22 @@ def _timer(keras: Any) -> type:
     return Timer
 
 
+def _live_display_works(console: Any) -> bool:
+    """rich draws live bars in a terminal, a pipe or a file; in Jupyter only with
+    ipywidgets (without it, it warns and shows nothing until the end)."""
+    import importlib.util
+
+    return not console.is_jupyter or importlib.util.find_spec("ipywidgets") is not None
+
+
 def _rich_progress(keras: Any) -> type:
     class RichProgress(keras.callbacks.Callback):
         """A rich display: epochs bar, batch bar, running loss / accuracy.
 
-        rich renders live in a terminal and in Jupyter (through IPython's display),
-        and prints plain lines when output goes to a file or a pipe: nothing here
-        assumes a TTY.  ``console`` is a ``rich.console.Console`` (default: rich's).
+        rich renders live in a terminal and in Jupyter (through ipywidgets), and
+        prints plain lines when output goes to a file or a pipe: nothing here
+        assumes a TTY.  In a notebook without ipywidgets it prints one line per
+        epoch instead.  ``console`` is a ``rich.console.Console`` (default: rich's).
         """
 
         def __init__(self, epochs: int, console: Any = None) -> None:
@@ -129,11 +138,17 @@ def _rich_progress(keras: Any) -> type:
             self.epochs = epochs
             self.console = console
             self._progress: Any = None
+            self._lines = False
 
         def on_train_begin(self, logs=None):
+            from rich.console import Console
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                        TimeElapsedColumn, TimeRemainingColumn)
 
+            self.console = self.console or Console()
+            self._lines = not _live_display_works(self.console)
+            if self._lines:
+                return
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
@@ -146,15 +161,22 @@ def _rich_progress(keras: Any) -> type:
             )
 
         def on_epoch_begin(self, epoch, logs=None):
-            self._progress.reset(self._batch_task, description=f"epoch {epoch + 1}")
+            if self._progress is not None:
+                self._progress.reset(self._batch_task, description=f"epoch {epoch + 1}")
 
         def on_train_batch_end(self, batch, logs=None):
-            self._progress.update(
-                self._batch_task, completed=batch + 1, info=format_logs(logs or {})
-            )
+            if self._progress is not None:
+                self._progress.update(
+                    self._batch_task, completed=batch + 1, info=format_logs(logs or {})
+                )
 
         def on_epoch_end(self, epoch, logs=None):
-            self._progress.update(self._epoch_task, advance=1, info=format_logs(logs or {}))
+            if self._lines:
+                self.console.print(f"epoch {epoch + 1}/{self.epochs}  "
+                                   f"{format_logs(logs or {}, full=True)}")
+            else:
+                self._progress.update(self._epoch_task, advance=1,
+                                      info=format_logs(logs or {}))
 
         def on_train_end(self, logs=None):
             if self._progress is not None:
