@@ -173,7 +173,7 @@ def _rich_progress(keras: Any) -> type:
         def on_epoch_end(self, epoch, logs=None):
             if self._lines:
                 self.console.print(f"epoch {epoch + 1}/{self.epochs}  "
-                                   f"{format_logs(logs or {}, full=True)}")
+                                   f"{format_logs(logs or {}, full=True)}", highlight=False)
             else:
                 self._progress.update(self._epoch_task, advance=1,
                                       info=format_logs(logs or {}))
