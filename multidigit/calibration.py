@@ -28,10 +28,11 @@ ECE_BINS = 15
 
 
 def brier_score(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean over images of ``sum_k (p_k - y_k)^2`` (one-hot ``y``): 0 is perfect, 2 worst.
+    """Mean over images of ``sum_k (p_k - y_k)^2`` (one-hot ``y``): 0 is perfect.
 
     ``probabilities`` is ``(N, classes)``, ``labels`` the ``(N,)`` true class indices.
-    Sigmoid heads' outputs need not sum to one; the score is computed on them as they are.
+    For probabilities that sum to one the worst is 2; sigmoid heads' outputs need not
+    sum to one (the worst is the number of classes) and are scored as they are.
     """
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.eye(p.shape[1])[np.asarray(labels, dtype=np.int64)]
