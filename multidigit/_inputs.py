@@ -19,8 +19,13 @@ from .heads import head_names, model_head_names
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["resolve_data", "training_split", "model_image_shape", "check_model",
-           "check_pixels"]
+__all__ = [
+    "check_model",
+    "check_pixels",
+    "model_image_shape",
+    "resolve_data",
+    "training_split",
+]
 
 _DATA = "a MultiDigitDataset (from load_dataset) or a Split"
 
@@ -92,7 +97,7 @@ def training_split(data: Any, func: str = "cross_validate") -> Split:
                "Wrap arrays with multidigit.Split(images, labels).")
 
 
-def model_image_shape(model: "keras.Model") -> tuple[int, int, int]:
+def model_image_shape(model: keras.Model) -> tuple[int, int, int]:
     """The model's (H, W, C) input; -1 for a free dimension."""
     shape = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
     if shape is None or len(shape) != 3:

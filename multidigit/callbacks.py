@@ -12,17 +12,18 @@ Examples
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["make_callbacks", "format_logs", "current_lr", "default_augmentation"]
+__all__ = ["current_lr", "default_augmentation", "format_logs", "make_callbacks"]
 
 
-def current_lr(model: "keras.Model") -> float:
+def current_lr(model: keras.Model) -> float:
     """The optimizer's learning rate as a Python float."""
     from keras import ops
 
@@ -142,8 +143,14 @@ def _rich_progress(keras: Any) -> type:
 
         def on_train_begin(self, logs=None):
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self.console = self.console or Console()
             self._lines = not _live_display_works(self.console)

@@ -17,9 +17,10 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import product
-from typing import Any, Mapping, Sequence
+from itertools import pairwise, product
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from ._results import Result, figure_html, html_table, to_jsonable
 from .cross_validation import CrossValidationResult, cross_validate, make_folds
 from .data import MultiDigitDataset, Split
 
-__all__ = ["ComparisonResult", "compare", "corrected_ttest", "corrected_interval"]
+__all__ = ["ComparisonResult", "compare", "corrected_interval", "corrected_ttest"]
 
 _METRICS = ("mean_digit_accuracy", "whole_accuracy")
 
@@ -211,9 +212,10 @@ def _verdict(rows: list[dict[str, Any]], scores: Mapping[str, list[float]], metr
     diff = np.asarray(scores[best["key"]], float) - np.asarray(scores[second["key"]], float)
     gap = 100 * float(np.mean(diff))
     if len(diff) < 2:
-        return (f"{head}; runner-up {_name(second)} is {gap:.2f} points behind. With one run "
+        text = (f"{head}; runner-up {_name(second)} is {gap:.2f} points behind. With one run "
                 "the noise cannot be estimated: use k >= 3 folds or repeats before trusting "
-                "the ranking.", None)
+                "the ranking.")
+        return text, None
     _, p = corrected_ttest(diff, test_train_ratio)
     test = f"corrected resampled t-test p = {p:.3g}"
     if p < alpha:
@@ -253,7 +255,7 @@ def _activation_note(combos: Sequence[tuple[str, str]], scores: Mapping[str, lis
     same = []
     for loss in sorted({l for _, l in combos}):
         acts = [a for a, l in combos if l == loss]
-        for a, b in zip(acts, acts[1:]):
+        for a, b in pairwise(acts):
             if np.allclose(scores[f"{a}+{loss}"], scores[f"{b}+{loss}"], atol=1e-9):
                 same.append(f"{a} and {b} with {loss}")
     if not same:
@@ -412,7 +414,7 @@ def _row(act: str, loss: str, results: list[CrossValidationResult],
         return float(np.mean([s for r in results for s in r.scores(m)]))
 
     return {
-        "key": key, "activation": act, "loss": loss, "metric": metric, "n": int(len(x)),
+        "key": key, "activation": act, "loss": loss, "metric": metric, "n": len(x),
         "mean": float(np.mean(x)), "std": float(np.std(x, ddof=1)) if len(x) > 1 else 0.0,
         "ci_low": lo, "ci_high": hi,
         "mean_digit_accuracy": mean_of("mean_digit_accuracy"),

@@ -15,8 +15,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from ._results import Result, html_table, to_jsonable
 from .data import MultiDigitDataset, Split
 from .training import TrainingHistory, train
 
-__all__ = ["make_folds", "cross_validate", "CrossValidationResult", "FOLD_METRICS"]
+__all__ = ["FOLD_METRICS", "CrossValidationResult", "cross_validate", "make_folds"]
 
 
 # =========================================================================== folds

@@ -152,7 +152,7 @@ def _check_split(split: Any) -> Split:
     return split
 
 
-def _compiled_loss(model: "keras.Model", split: Split, names: list[str],
+def _compiled_loss(model: keras.Model, split: Split, names: list[str],
                    probs: dict[str, np.ndarray]) -> float | None:
     """The compiled loss (plus regularisation) on ``probs``: ``model.evaluate``'s number
     without running the model a second time."""
@@ -185,7 +185,7 @@ def _reports(split: Split, predicted: np.ndarray) -> tuple[list[dict[str, Any]],
     return to_jsonable(reports), cms
 
 
-def evaluate(model: "keras.Model", split: Split, *, batch_size: int = 256) -> EvaluationResult:
+def evaluate(model: keras.Model, split: Split, *, batch_size: int = 256) -> EvaluationResult:
     """Measure a model on one split.
 
     Parameters
@@ -358,7 +358,7 @@ def _read_inputs(images_or_png_paths: Any, size: tuple[int, ...]) -> tuple[Any, 
 
 
 def predict(
-    model: "keras.Model",
+    model: keras.Model,
     images_or_png_paths: Any,
     *,
     image_size: tuple[int, int] | None = None,

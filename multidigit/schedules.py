@@ -13,12 +13,20 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Callable, Union
+from collections.abc import Callable
 
 from ._param_validation import fail
 
-__all__ = ["SCHEDULES", "STEP_EPOCH", "STEP_FACTOR", "ONECYCLE_PEAK", "ONECYCLE_WARMUP",
-           "ScheduleLike", "schedule_function", "PER_BATCH"]
+__all__ = [
+    "ONECYCLE_PEAK",
+    "ONECYCLE_WARMUP",
+    "PER_BATCH",
+    "SCHEDULES",
+    "STEP_EPOCH",
+    "STEP_FACTOR",
+    "ScheduleLike",
+    "schedule_function",
+]
 
 #: Named learning-rate schedules accepted by :func:`multidigit.train`.
 SCHEDULES = ("step", "cosine", "onecycle", "constant")
@@ -31,7 +39,7 @@ STEP_FACTOR = 0.1
 ONECYCLE_PEAK = 3.0
 ONECYCLE_WARMUP = 0.25
 
-ScheduleLike = Union[str, Callable[[int, float], float]]
+ScheduleLike = str | Callable[[int, float], float]
 
 
 def _onecycle(base: float, epochs: int) -> Callable[[float], float]:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from .schedules import PER_BATCH, SCHEDULES, ScheduleLike, schedule_function
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["TrainingHistory", "train", "SCHEDULES", "schedule_function"]
+__all__ = ["SCHEDULES", "TrainingHistory", "schedule_function", "train"]
 
 _PIPELINES = ("auto", "arrays", "tf.data")
 
@@ -120,7 +121,7 @@ class TrainingHistory(Result):
 
 
 def train(
-    model: "keras.Model",
+    model: keras.Model,
     data: MultiDigitDataset | Split,
     *,
     epochs: int = 20,

@@ -13,7 +13,7 @@ import multidigit as md
 from multidigit.comparison import _activation_note, corrected_interval, corrected_ttest
 from multidigit.errors import ParameterError
 
-TINY = dict(preset="small", filters=(8,), dense_units=16)
+TINY = {"preset": "small", "filters": (8,), "dense_units": 16}
 
 
 # ------------------------------------------------------------------ statistics

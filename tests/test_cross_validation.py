@@ -10,7 +10,7 @@ import pytest
 import multidigit as md
 from multidigit.errors import ParameterError
 
-TINY = dict(preset="small", filters=(8,), dense_units=16)
+TINY = {"preset": "small", "filters": (8,), "dense_units": 16}
 
 
 # ------------------------------------------------------------------ folds

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ def test_schedule_functions():
     cos = schedule_function("cosine", epochs=10, learning_rate=1e-3)
     vals = [cos(t) for t in np.linspace(0, 10, 11)]
     assert vals[0] == pytest.approx(1e-3) and vals[-1] == pytest.approx(0, abs=1e-12)
-    assert all(a >= b for a, b in zip(vals, vals[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(vals))
     one = schedule_function("onecycle", epochs=8, learning_rate=1e-3)
     assert one(0) < one(2) and one(2) == pytest.approx(3e-3) and one(7.99) < one(0)
     assert schedule_function("constant", epochs=3, learning_rate=2e-3)(2.5) == 2e-3
