@@ -26,6 +26,7 @@ from ._param_validation import check_bool, check_int, fail
 from ._progress import progress_bar
 from ._results import Result, html_table, to_jsonable
 from .data import MultiDigitDataset, Split
+from .evaluation import evaluate
 from .training import TrainingHistory, train
 
 __all__ = ["FOLD_METRICS", "CrossValidationResult", "cross_validate", "make_folds"]
@@ -90,8 +91,6 @@ def make_folds(
     [3, 5]
     """
     from sklearn.model_selection import GroupKFold, KFold
-
-    from ._param_validation import check_bool, check_int
 
     k = check_int("k", k, min=2, func=_func)
     check_bool("grouped", grouped, _func)
@@ -250,6 +249,13 @@ def cross_validate(
     -------
     CrossValidationResult
 
+    Raises
+    ------
+    ParameterError
+        A bad ``k`` (< 2, or more folds than label combinations), ``data`` that is
+        not a dataset or a Split, ``model_params`` / ``train_params`` setting what
+        the data or cross-validation sets.
+
     Examples
     --------
     >>> cv = md.cross_validate(ds, k=3, epochs=5,
@@ -301,7 +307,6 @@ def _run_fold(split: Split, tr: np.ndarray, va: np.ndarray, fold_seed: int,
               model_params: dict[str, Any], tparams: dict[str, Any], *, epochs: int,
               batch_size: int) -> tuple[dict[str, Any], TrainingHistory]:
     """Build, train and evaluate one fold's model; its metrics and history."""
-    from .evaluation import evaluate
     from .models import build_model
 
     tr_split, va_split = split.subset(tr, "train"), split.subset(va, "val")
