@@ -191,7 +191,9 @@ def train(
         augmentation; backend-agnostic and the fastest on CPU in
         ``benchmarks/bench_training.py``) or :meth:`Split.to_tf_dataset`.
     progress : bool
-        Show a rich progress display (epochs, batches, running loss / accuracy).
+        Show a rich progress display (epochs, batches, running loss / accuracy):
+        live bars in a terminal and in Jupyter (with ipywidgets; without it, one
+        line per epoch), plain lines when the output goes to a file or a pipe.
     verbose : bool
         Print one line per epoch.  Keras' own progress bar is always off.
 
