@@ -48,18 +48,18 @@ _LAZY: dict[str, str] = {
     "save_model": "models",
     "load_model": "models",
     "PRESETS": "models",
-    # training
+    # training, evaluation, cross-validation, comparison
     "train": "training",
-    "evaluate": "training",
-    "predict": "training",
-    "cross_validate": "training",
-    "compare": "training",
-    "make_folds": "training",
-    "EvaluationResult": "training",
-    "CrossValidationResult": "training",
-    "ComparisonResult": "training",
-    "Prediction": "training",
     "TrainingHistory": "training",
+    "evaluate": "evaluation",
+    "predict": "evaluation",
+    "EvaluationResult": "evaluation",
+    "Prediction": "evaluation",
+    "cross_validate": "cross_validation",
+    "make_folds": "cross_validation",
+    "CrossValidationResult": "cross_validation",
+    "compare": "comparison",
+    "ComparisonResult": "comparison",
     # tuning
     "tune": "tuning",
     "TuneResult": "tuning",
@@ -91,7 +91,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         if name in {"data", "models", "training", "tuning", "explain", "plots", "cli",
-                    "testing", "explainers", "study", "errors"}:
+                    "testing", "explainers", "study", "errors", "schedules", "callbacks",
+                    "evaluation", "calibration", "cross_validation", "comparison"}:
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'multidigit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)

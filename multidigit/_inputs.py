@@ -1,0 +1,139 @@
+"""Checks shared by train / evaluate / predict / cross_validate: the data and the model.
+
+One clear multidigit error per problem: a bad argument raises ``ParameterError``,
+bad data content (empty, NaN / inf / out-of-range pixels) ``DataError``, and a model
+that does not fit the data ``ModelError``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._param_validation import fail
+from .data import MultiDigitDataset, Split
+from .errors import DataError, ModelError
+from .heads import head_names, model_head_names
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+__all__ = [
+    "check_model",
+    "check_pixels",
+    "model_image_shape",
+    "resolve_data",
+    "training_split",
+]
+
+_DATA = "a MultiDigitDataset (from load_dataset) or a Split"
+
+
+def check_pixels(images: np.ndarray, what: str = "images") -> None:
+    """Reject NaN, inf and pixels outside [0, 1] (8-bit integers: outside [0, 255]).
+
+    ``min`` / ``max`` propagate NaN, so two reductions find every bad value without
+    a temporary array the size of the data.
+
+    Examples
+    --------
+    >>> check_pixels(np.zeros((1, 2, 2, 1)))
+    >>> check_pixels(np.full((1, 2, 2, 1), np.nan))
+    Traceback (most recent call last):
+    ...
+    multidigit.errors.DataError: images hold NaN or infinite pixels; ...
+    """
+    x = np.asarray(images)
+    if x.size == 0 or x.dtype.kind in "biu":
+        if x.size and (x.min() < 0 or x.max() > 255):
+            raise DataError(f"{what} hold integer pixels outside [0, 255].")
+        return
+    lo, hi = float(np.min(x)), float(np.max(x))
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise DataError(
+            f"{what} hold NaN or infinite pixels; clean them (e.g. np.nan_to_num) before "
+            "training or predicting: a model reads them as arbitrary digits."
+        )
+    if lo < 0 or hi > 1:
+        raise DataError(
+            f"{what} hold pixels in [{lo:.4g}, {hi:.4g}]; float images must be grey "
+            "values in [0, 1] (divide 8-bit pixels by 255)."
+        )
+
+
+def _validation_of(data: Any, validation: Any) -> Split | None:
+    if isinstance(validation, str):
+        if validation != "val":
+            raise fail("validation", "'val' (the dataset's validation split), a Split or None",
+                       validation, "train", "Never validate on the test split.")
+        return data.val if isinstance(data, MultiDigitDataset) else None
+    if validation is not None and not isinstance(validation, Split):
+        raise fail("validation", "'val', a Split or None", type(validation).__name__, "train")
+    return validation
+
+
+def resolve_data(data: Any, validation: Any) -> tuple[Split, Split | None]:
+    """The training and validation splits :func:`multidigit.train` fits on."""
+    train_split = training_split(data, "train")
+    val_split = _validation_of(data, validation)
+    if len(train_split) == 0:
+        raise DataError("the training split is empty.")
+    check_pixels(train_split.images, f"split {train_split.name!r}")
+    if val_split is not None and len(val_split) == 0:
+        val_split = None
+    if val_split is not None:
+        check_pixels(val_split.images, f"split {val_split.name!r}")
+    return train_split, val_split
+
+
+def training_split(data: Any, func: str = "cross_validate") -> Split:
+    """``data.train`` for a dataset, the split itself for a Split."""
+    if isinstance(data, MultiDigitDataset):
+        return data.train
+    if isinstance(data, Split):
+        return data
+    raise fail("data", _DATA, type(data).__name__, func,
+               "Wrap arrays with multidigit.Split(images, labels).")
+
+
+def model_image_shape(model: keras.Model) -> tuple[int, int, int]:
+    """The model's (H, W, C) input; -1 for a free dimension."""
+    shape = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
+    if shape is None or len(shape) != 3:
+        raise ModelError(
+            f"model {getattr(model, 'name', model)!r} must take one (H, W, 1) image "
+            "input; build it with multidigit.build_model."
+        )
+    return tuple(int(d) if d is not None else -1 for d in shape)  # type: ignore[return-value]
+
+
+def check_model(model: Any, split: Split, *, need_compiled: bool,
+                func: str = "train") -> list[str]:
+    """Check that ``model`` fits ``split`` (heads, input shape); return the head names."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise fail("model", "a keras.Model (from multidigit.build_model)",
+                   type(model).__name__, func)
+    if need_compiled and getattr(model, "optimizer", None) is None:
+        raise ModelError(
+            f"model {model.name!r} is not compiled; build it with "
+            "multidigit.build_model(..., compile=True) or call model.compile(...)."
+        )
+    expected = head_names(split.n_digits)
+    names = model_head_names(model)
+    if sorted(names) != sorted(expected):
+        raise ModelError(
+            f"model {model.name!r} has outputs {names}, but the data has "
+            f"{split.n_digits} digits (expected outputs {expected}); build the model "
+            f"with n_digits={split.n_digits}."
+        )
+    shape = model_image_shape(model)
+    if any(a != -1 and a != b for a, b in zip(shape, split.image_shape)):
+        raise ModelError(
+            f"model {model.name!r} expects images of shape {shape}, the data holds "
+            f"{split.image_shape}; build the model with input_shape={split.image_shape} "
+            "or load the dataset with image_size=(H, W)."
+        )
+    return expected

@@ -1,0 +1,99 @@
+"""multidigit.cross_validation: make_folds and cross_validate."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import multidigit as md
+from multidigit.errors import ParameterError
+
+TINY = {"preset": "small", "filters": (8,), "dense_units": 16}
+
+
+# ------------------------------------------------------------------ folds
+def test_grouped_folds_share_no_combination(small_ds):
+    split = small_ds.train
+    folds = md.make_folds(split, k=4, seed=0)
+    assert len(folds) == 4
+    all_val = np.sort(np.concatenate([v for _, v in folds]))
+    np.testing.assert_array_equal(all_val, np.arange(len(split)))
+    for tr, va in folds:
+        assert len(np.intersect1d(tr, va)) == 0 and len(tr) + len(va) == len(split)
+        assert not set(split.label_ids[tr]) & set(split.label_ids[va])
+    # deterministic, and the seed matters
+    again = md.make_folds(split.labels, k=4, seed=0)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    other = md.make_folds(split, k=4, seed=1)
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, other))
+
+
+def test_plain_folds_leak_combinations(small_ds):
+    split = small_ds.train
+    folds = md.make_folds(split, k=4, grouped=False, seed=0)
+    shared = [len(set(split.label_ids[tr]) & set(split.label_ids[va])) for tr, va in folds]
+    assert all(s > 0 for s in shared)
+
+
+def test_fold_errors():
+    labels = np.array([[0, 0, 1]] * 4 + [[0, 0, 2]] * 4)
+    with pytest.raises(ParameterError, match="label combinations"):
+        md.make_folds(labels, k=3)
+    with pytest.raises(ParameterError, match=r"make_folds\(\): k must be an integer >= 2"):
+        md.make_folds(labels, k=1)
+    with pytest.raises(ParameterError, match="number of images"):
+        md.make_folds(labels, k=9, grouped=False)
+    with pytest.raises(ParameterError, match="split_or_labels"):
+        md.make_folds(np.zeros((2, 2, 2)), k=2)
+    assert len(md.make_folds(labels, k=3, grouped=False)) == 3
+
+
+@pytest.mark.parametrize("k", [1, 0, 2.5, "3"])
+def test_the_same_bad_k_is_a_parameter_error_everywhere(tiny_ds, k):
+    """Issue 15: make_folds, cross_validate and compare agree on a bad k."""
+    for func, call in [("make_folds", lambda: md.make_folds(tiny_ds.train, k=k)),
+                       ("cross_validate", lambda: md.cross_validate(tiny_ds, k=k)),
+                       ("compare", lambda: md.compare(tiny_ds, k=k))]:
+        with pytest.raises(ParameterError, match=rf"{func}\(\): k must be an integer >= 2"):
+            call()
+
+
+# ------------------------------------------------------------------ cross-validate
+def test_cross_validate_reports_fold_metrics_and_calibration(tiny_ds):
+    data = tiny_ds.train.subset(np.arange(0, 400, 2), "train")  # 200 images
+    cv = md.cross_validate(data, k=2, epochs=1, model_params=TINY, seed=0)
+    assert isinstance(cv, md.CrossValidationResult)
+    assert len(cv.folds) == 2 and len(cv.histories) == 2
+    assert sum(f["n_val"] for f in cv.folds) == len(data)
+    for f, h in zip(cv.folds, cv.histories):
+        assert 0 <= f["whole_accuracy"] <= f["mean_digit_accuracy"] <= 1
+        assert len(f["digit_accuracy"]) == 3 and h.epochs == 1
+        assert len(f["brier_score"]) == 3 and len(f["ece"]) == 3
+        assert f["mean_brier_score"] == pytest.approx(np.mean(f["brier_score"]))
+        assert f["mean_ece"] == pytest.approx(np.mean(f["ece"]))
+        assert "val_loss" in h.history
+    s = cv.summary()
+    assert s["mean_digit_accuracy"]["mean"] == pytest.approx(
+        np.mean([f["mean_digit_accuracy"] for f in cv.folds]))
+    assert s["mean_ece"]["mean"] == pytest.approx(np.mean([f["mean_ece"] for f in cv.folds]))
+    d = json.loads(json.dumps(cv.to_dict()))
+    assert d["k"] == 2 and "summary" in d and len(d["histories"]) == 2
+    assert "2-fold grouped" in str(cv) and len(repr(cv)) < 250
+    html = cv._repr_html_()
+    assert html.startswith("<table>") and "fold 1" in html and "mean_ece" in html
+    assert f"{cv.folds[1]['mean_digit_accuracy']:.4f}" in html
+
+
+def test_cross_validate_errors(tiny_ds):
+    train = tiny_ds.train
+    with pytest.raises(ParameterError, match="input_shape"):
+        md.cross_validate(train, k=2, model_params={"input_shape": (28, 28, 1)})
+    with pytest.raises(ParameterError, match="epochs"):
+        md.cross_validate(train, k=2, train_params={"epochs": 3})
+    with pytest.raises(ParameterError, match="data"):
+        md.cross_validate(train.images, k=2)
+    cv = md.CrossValidationResult(folds=[], histories=[], k=2, grouped=True, seed=0)
+    with pytest.raises(ParameterError, match="metric"):
+        cv.scores("accuracy")
