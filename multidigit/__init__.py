@@ -65,12 +65,12 @@ _LAZY: dict[str, str] = {
     "TuneResult": "tuning",
     "SEARCH_SPACES": "tuning",
     # explainers
-    "explain": "explain",
-    "Explanation": "explain",
-    "Explainer": "explain",
-    "register_explainer": "explain",
-    "get_explainer": "explain",
-    "list_explainers": "explain",
+    "explain": "explanation",
+    "Explanation": "explanation",
+    "Explainer": "explainers.base",
+    "register_explainer": "registry",
+    "get_explainer": "registry",
+    "list_explainers": "registry",
 }
 
 __all__ = sorted(
@@ -90,7 +90,7 @@ __all__ = sorted(
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        if name in {"data", "models", "training", "tuning", "explain", "plots", "cli",
+        if name in {"data", "models", "training", "tuning", "explanation", "registry", "plots", "cli",
                     "testing", "explainers", "study", "errors"}:
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'multidigit' has no attribute {name!r}")
