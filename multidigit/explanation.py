@@ -200,6 +200,8 @@ class Explanation(Result):
         """
         from . import _explanation_plots as draw
 
+        check_int("max_images", max_images, min=1, func="Explanation.plot")
+        check_int("max_channels", max_channels, min=1, func="Explanation.plot")
         if self.model_level:
             return draw.model_level(self, size)
         if self.per_head:

@@ -53,13 +53,22 @@ def _quiet() -> Iterator[None]:
     """Hide tf-keras-vis' Keras chatter: predict() progress bars, input-structure notes."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.filterwarnings("ignore", message=".*structure of `inputs`")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="tf_keras_vis")
         yield
 
 
-def _score(targets: np.ndarray) -> Any:
-    from tf_keras_vis.utils.scores import CategoricalScore
+def _tkv(module: str, name: str) -> Any:
+    """``tf_keras_vis.<module>.<name>``, imported without its SciPy deprecation notes."""
+    import importlib
 
-    return CategoricalScore([int(t) for t in np.asarray(targets)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return getattr(importlib.import_module(f"tf_keras_vis.{module}"), name)
+
+
+def _score(targets: np.ndarray) -> Any:
+    score = _tkv("utils.scores", "CategoricalScore")
+    return score([int(t) for t in np.asarray(targets)])
 
 
 class ScoreCAMExplainer(Explainer):
@@ -87,8 +96,7 @@ class ScoreCAMExplainer(Explainer):
 
     def attribute(self, model: Any, images: np.ndarray, targets: np.ndarray, head_index: int,
                   *, layer: str | int | None = None, max_n: int | None = None) -> np.ndarray:
-        from tf_keras_vis.scorecam import Scorecam
-
+        Scorecam = _tkv("scorecam", "Scorecam")  # noqa: N806 - the library's class name
         check_int("max_n", max_n, min=1, none_ok=True, func="explain(method='scorecam')")
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         # Score-CAM applies the softmax itself, so it reads the head's logits.
@@ -121,8 +129,7 @@ class LayerCAMExplainer(Explainer):
 
     def attribute(self, model: Any, images: np.ndarray, targets: np.ndarray, head_index: int,
                   *, score: str = "logit", layer: str | int | None = None) -> np.ndarray:
-        from tf_keras_vis.layercam import Layercam
-
+        Layercam = _tkv("layercam", "Layercam")  # noqa: N806
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         sub = head_model(model, head_index, score)
         with _quiet():
@@ -156,8 +163,8 @@ class ActivationMaximizationExplainer(Explainer):
 
     def attribute(self, model: Any, images: np.ndarray, targets: np.ndarray, head_index: int,
                   *, score: str = "logit", steps: int = 20) -> np.ndarray:
-        from tf_keras_vis.activation_maximization import ActivationMaximization
-
+        ActivationMaximization = _tkv("activation_maximization",  # noqa: N806
+                                      "ActivationMaximization")
         steps = check_int("steps", steps, min=1,
                           func="explain(method='activation_maximization')")
         sub = head_model(model, head_index, score)
