@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import warnings
 from typing import Any, Iterator
 
@@ -50,11 +51,19 @@ def head_model(model: Any, head_index: int, score: str) -> Any:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Hide tf-keras-vis' Keras chatter: predict() progress bars, input-structure notes."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.filterwarnings("ignore", message=".*structure of `inputs`")
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="tf_keras_vis")
-        yield
+    """Hide tf-keras-vis' Keras chatter: predict() progress bars and retracing notes
+    (Score-CAM calls ``predict`` on masked batches), input-structure notes."""
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.filterwarnings("ignore", message=".*structure of `inputs`")
+            warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                    module="tf_keras_vis")
+            yield
+    finally:
+        tf_log.setLevel(level)
 
 
 def _tkv(module: str, name: str) -> Any:
