@@ -118,7 +118,7 @@ class Explainer:
                normalize: bool = False) -> np.ndarray:
         """Reduce a per-channel attribution over channels, then normalise if asked."""
         maps = np.asarray(raw, dtype=np.float32)
-        if self.per_head and "absolute" in self.common_options and maps.ndim == 4:
+        if self.per_head and not self.model_level and maps.ndim == 4:  # (n, H, W, C)
             maps = np.abs(maps).max(axis=-1) if absolute else maps.sum(axis=-1)
         return normalize_maps(maps) if normalize else maps
 
