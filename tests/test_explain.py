@@ -356,6 +356,9 @@ def test_faithfulness(trained_small_model, x):
     assert "gradcam" in table.to_markdown() and "random" in str(table)
     assert table.best() in {"saliency", "gradcam", "random"}
     assert set(table.to_dict()["gradcam"]) == {"deletion_auc", "insertion_auc", "score"}
+    page = table._repr_html_()
+    assert "<caption>Faithfulness</caption>" in page and "<td>gradcam</td>" in page
+    assert f"{table.results[1].deletion_auc:.4f}" in page
 
 
 def test_check_explainer_reports_every_failure():

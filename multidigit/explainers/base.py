@@ -160,9 +160,7 @@ def accepted_options(explainer: Any) -> set[str] | None:
     that method's keyword arguments (anything, if it takes ``**options``).
     """
     cls = explainer if isinstance(explainer, type) else type(explainer)
-    if isinstance(explainer, type) and issubclass(cls, Explainer) or isinstance(
-            explainer, Explainer):
-        if cls.explain is Explainer.explain:
-            own = _keyword_names(cls.attribute)
-            return None if own is None else own | set(cls.common_options)
-    return _keyword_names(getattr(cls, "explain"))
+    if issubclass(cls, Explainer) and cls.explain is Explainer.explain:
+        own = _keyword_names(cls.attribute)
+        return None if own is None else own | set(cls.common_options)
+    return _keyword_names(cls.explain)

@@ -22,7 +22,15 @@ from typing import Any
 import numpy as np
 
 from ..models import last_conv_layer_name
-from ._common import as_list, cached, head_layers, image_spec, resolve_layer, score_model, target_scores
+from ._common import (
+    as_list,
+    cached,
+    head_layers,
+    image_spec,
+    resolve_layer,
+    score_model,
+    target_scores,
+)
 from .base import COMMON_DEFAULTS, Explainer
 
 
