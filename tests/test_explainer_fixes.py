@@ -8,7 +8,8 @@ import pytest
 import multidigit as md
 
 GRADIENT_METHODS = [("saliency", {}), ("saliency", {"smooth": 2}), ("guided_backprop", {}),
-                    ("gradcam", {}), ("gradcam++", {})]
+                    ("gradcam", {}), ("gradcam++", {}), ("layercam", {}),
+                    ("scorecam", {"max_n": 2}), ("activation_maximization", {"steps": 2})]
 
 
 def _sequential():
