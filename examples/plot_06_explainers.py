@@ -8,7 +8,8 @@ plain arrays plus a ``.plot()``.  This example trains a model, then shows every
 built-in method:
 
 * attribution maps per head: ``saliency`` (and SmoothGrad), ``gradcam``,
-  ``gradcam++`` and ``guided_backprop``;
+  ``gradcam++`` and ``guided_backprop``; ``scorecam``, ``layercam`` and
+  ``activation_maximization`` through tf-keras-vis;
 * what the layers compute: ``filters``, ``feature_maps`` and ``deepdream``.
 
 A well-trained head should look at *its own* digit: ``digit_0`` at the left third
@@ -77,6 +78,32 @@ fig_gradcampp = md.explain(model, images, "gradcam++", head="all").plot()
 guided = md.explain(model, images, "guided_backprop", head="digit_1",
                     target=ds.test.labels[:4])
 fig_guided = guided.plot()
+
+# %%
+# Score-CAM, Layer-CAM and activation maximisation
+# ------------------------------------------------
+# Three methods run by tf-keras-vis, one head at a time.  Score-CAM needs no
+# gradient: each feature map of the last convolution masks the image and the head's
+# score on the masked image weighs it (``max_n`` keeps the most active maps).
+fig_scorecam = md.explain(model, images[:2], "scorecam", head="all", max_n=16).plot()
+
+# %%
+# Layer-CAM weighs every *position* of a layer by its positive gradient, so an early
+# layer gives a finer map than Grad-CAM.
+fig_layercam = md.explain(model, images[:2], "layercam", head="all", layer="conv_1").plot()
+
+# %%
+# Activation maximisation changes each image step by step to raise the head's score
+# for the explained digit: what the head would like to see there.
+am = md.explain(model, images[:2], "activation_maximization", head="digit_0",
+                steps=5 if FAST else 30)
+fig_am = am.plot(alpha=0.8, cmap="gray")
+
+# %%
+# In Jupyter, an :class:`~multidigit.Explanation` shows itself as a small table
+# (method, shape, heads, targets, options) with the figure inline.
+html = am._repr_html_()
+print(len(html), "characters of HTML")
 
 # %%
 # First-layer filters

@@ -27,6 +27,7 @@ from .errors import (  # noqa: E402  (cheap, always imported)
     ExplainerError,
     ModelError,
     MultidigitError,
+    ParameterError,
     PluginWarning,
     TuningError,
 )
@@ -65,12 +66,12 @@ _LAZY: dict[str, str] = {
     "TuneResult": "tuning",
     "SEARCH_SPACES": "tuning",
     # explainers
-    "explain": "explain",
-    "Explanation": "explain",
-    "Explainer": "explain",
-    "register_explainer": "explain",
-    "get_explainer": "explain",
-    "list_explainers": "explain",
+    "explain": "explanation",
+    "Explanation": "explanation",
+    "Explainer": "explainers.base",
+    "register_explainer": "registry",
+    "get_explainer": "registry",
+    "list_explainers": "registry",
 }
 
 __all__ = sorted(
@@ -80,6 +81,7 @@ __all__ = sorted(
         "ExplainerError",
         "ModelError",
         "MultidigitError",
+        "ParameterError",
         "PluginWarning",
         "TuningError",
         "__version__",
@@ -87,12 +89,18 @@ __all__ = sorted(
 )
 
 
+# public sub-modules, imported on first attribute access (``multidigit.plots``...)
+_SUBMODULES = {
+    "data", "models", "losses", "training", "schedules", "callbacks", "evaluation",
+    "calibration", "cross_validation", "comparison", "tuning", "explanation", "registry",
+    "explainers", "heads", "plots", "study", "cli", "demo", "testing", "errors",
+}
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        if name in {"data", "models", "training", "tuning", "explain", "plots", "cli",
-                    "testing", "explainers", "study", "errors", "schedules", "callbacks",
-                    "evaluation", "calibration", "cross_validation", "comparison"}:
+        if name in _SUBMODULES:
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'multidigit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)

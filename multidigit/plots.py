@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
+from ._param_validation import check_bool, check_int, fail
 from .errors import DataError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,9 +63,8 @@ def _history_dict(h: Any) -> dict[str, list[float]]:
     hist = getattr(h, "history", None)  # TrainingHistory or keras History
     if isinstance(hist, Mapping):
         return {k: list(v) for k, v in hist.items()}
-    raise DataError(
-        f"expected a TrainingHistory, a keras History or a dict of lists, got {type(h).__name__}."
-    )
+    raise fail("history", "a TrainingHistory, a keras History or a dict of lists (or a "
+               "list of them)", type(h).__name__, "plot_learning_curves")
 
 
 # ------------------------------------------------------------------ learning curves
@@ -90,7 +90,7 @@ def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
     """
     runs = list(history) if isinstance(history, (list, tuple)) else [history]
     if not runs:
-        raise DataError("no history to plot.")
+        raise fail("history", "at least one history", history, "plot_learning_curves")
     dicts = [_history_dict(h) for h in runs]
     fig, axes = _figure(1, 2, size=(10, 3.6))
     ax_loss, ax_acc = axes[0]
@@ -151,9 +151,11 @@ def plot_confusion_matrices(result: "EvaluationResult", *, normalize: bool = Fal
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
+    check_bool("normalize", normalize, "plot_confusion_matrices")
     cms = np.asarray(getattr(result, "confusion_matrices", None))
     if cms.ndim != 3:
-        raise DataError("expected an EvaluationResult (from multidigit.evaluate).")
+        raise fail("result", "an EvaluationResult (from multidigit.evaluate)",
+                   type(result).__name__, "plot_confusion_matrices")
     n = cms.shape[0]
     fig, axes = _figure(1, n, size=(4.2 * n, 4.0))
     for i in range(n):
@@ -178,7 +180,8 @@ def plot_comparison(result: "ComparisonResult") -> "Figure":
     """
     rows = result.table() if hasattr(result, "table") else list(result)
     if not rows:
-        raise DataError("the comparison has no rows.")
+        raise fail("result", "a ComparisonResult with at least one row", "no rows",
+                   "plot_comparison")
     fig, axes = _figure(1, 1, size=(max(5.0, 1.6 * len(rows)), 4.0))
     ax = axes[0, 0]
     means = np.array([r["mean"] for r in rows]) * 100
@@ -232,6 +235,9 @@ def plot_model(
     import keras
     from matplotlib.image import imread
 
+    check_int("dpi", dpi, min=1, func="plot_model")
+    if path is not None and Path(path).suffix.lower() != ".png":
+        raise fail("path", "a '.png' path (plot_model writes a PNG)", str(path), "plot_model")
     if shutil.which("dot") is None:
         raise ModelError(_GRAPHVIZ_HELP)
     try:
@@ -244,8 +250,6 @@ def plot_model(
         out = Path(tmpdir) / "model.png"
     else:
         out = Path(path).expanduser()
-        if out.suffix.lower() != ".png":
-            raise ModelError(f"plot_model writes a PNG; give a '.png' path, got {str(out)!r}.")
         out.parent.mkdir(parents=True, exist_ok=True)
     try:
         try:
@@ -303,10 +307,13 @@ def plot_samples(
     """
     images = getattr(split, "images", None)
     if images is None:
-        raise DataError(f"expected a Split, got {type(split).__name__}.")
+        raise fail("split", "a dataset Split", type(split).__name__, "plot_samples")
+    check_int("n", n, min=1, func="plot_samples")
+    check_int("cols", cols, min=1, func="plot_samples")
+    check_int("seed", seed, none_ok=True, func="plot_samples")
     n = int(min(n, len(split)))
     if n < 1:
-        raise DataError("nothing to plot: the split is empty or n < 1.")
+        raise DataError("nothing to plot: the split is empty.")
     idx = (
         np.arange(n)
         if seed is None
@@ -316,10 +323,9 @@ def plot_samples(
     if predictions is not None:
         pred = list(getattr(predictions, "labels", predictions))
         if len(pred) != len(split):
-            raise DataError(
-                f"predictions hold {len(pred)} labels for a split of {len(split)} images; "
-                "predict the whole split."
-            )
+            raise fail("predictions", f"labels for the whole split ({len(split)} images)",
+                       f"{len(pred)} labels", "plot_samples",
+                       "Predict the whole split: md.predict(model, split).")
     rows, c = _grid(n, cols)
     fig, axes = _figure(rows, c, size=(1.5 * c, 1.7 * rows))
     truth = split.label_strings
@@ -337,20 +343,11 @@ def plot_samples(
 
 
 # ------------------------------------------------------------------ filters / maps
-def _layer(model: "keras.Model", layer: str) -> Any:
-    from .models import conv_layer_names
-
-    try:
-        return model.get_layer(layer)
-    except ValueError:
-        raise ModelError(
-            f"model {model.name!r} has no layer {layer!r}; its conv layers are "
-            f"{conv_layer_names(model)}."
-        ) from None
-
-
 def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: int = 64) -> "Figure":
     """The kernels of one convolution layer (for later layers, averaged over inputs).
+
+    The kernels come from the ``filters`` explainer
+    (:class:`~multidigit.explainers.FiltersExplainer`).
 
     Parameters
     ----------
@@ -370,19 +367,16 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
     --------
     >>> fig = plot_filters(model, "conv_1")   # doctest: +SKIP
     """
-    import keras
+    from .explainers.features import FiltersExplainer
 
-    lay = _layer(model, layer)
-    if not isinstance(lay, keras.layers.Conv2D):
-        raise ModelError(f"layer {layer!r} is a {type(lay).__name__}, not a Conv2D.")
-    kernel = np.asarray(keras.ops.convert_to_numpy(lay.kernel))  # (kh, kw, in, out)
-    k = kernel.mean(axis=2)  # average over input channels (one channel for conv_1)
-    n = min(k.shape[-1], int(max_filters))
+    check_int("max_filters", max_filters, min=1, func="plot_filters")
+    k = FiltersExplainer().explain(model, None, None, None, layer=layer)  # (F, kh, kw)
+    n = min(len(k), max_filters)
     rows, cols = _grid(n, 8)
     fig, axes = _figure(rows, cols, size=(1.2 * cols, 1.3 * rows + 0.4))
-    lim = float(np.abs(k[..., :n]).max()) or 1.0
+    lim = float(np.abs(k[:n]).max()) or 1.0
     for j, ax in enumerate(axes.flat[:n]):
-        ax.imshow(k[..., j], cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.imshow(k[j], cmap="RdBu_r", vmin=-lim, vmax=lim)
         ax.set_axis_off()
         ax.set_title(str(j), fontsize="x-small")
     for ax in list(axes.flat)[n:]:
@@ -391,10 +385,26 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
     return fig
 
 
+def _one_image(model: "keras.Model", image: Any) -> np.ndarray:
+    x = np.asarray(image, dtype=np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.ndim == 4 and x.shape[0] == 1:
+        x = x[0]
+    expected = tuple(model.inputs[0].shape[1:])
+    if x.ndim != 3 or tuple(x.shape) != expected:
+        raise fail("image", f"one image of the model's input shape {expected} (or (H, W))",
+                   f"an array of shape {np.shape(image)}", "plot_feature_maps")
+    return x
+
+
 def plot_feature_maps(
     model: "keras.Model", image: np.ndarray, layer: str = "conv_1", *, max_maps: int = 32
 ) -> "Figure":
     """Activations of one layer for one image: the input first, then each channel.
+
+    The activations come from the ``feature_maps`` explainer
+    (:class:`~multidigit.explainers.FeatureMapsExplainer`).
 
     Parameters
     ----------
@@ -416,28 +426,15 @@ def plot_feature_maps(
     --------
     >>> fig = plot_feature_maps(model, ds.test.images[0], "conv_2")   # doctest: +SKIP
     """
-    import keras
+    from .explainers.features import FeatureMapsExplainer
 
-    lay = _layer(model, layer)
-    x = np.asarray(image, dtype=np.float32)
-    if x.ndim == 2:
-        x = x[..., None]
-    if x.ndim == 4 and x.shape[0] == 1:
-        x = x[0]
-    expected = tuple(model.inputs[0].shape[1:])
-    if x.ndim != 3 or tuple(x.shape) != expected:
-        raise DataError(
-            f"image must have the model's input shape {expected} (or (H, W)), got "
-            f"{np.shape(image)}."
-        )
-    probe = keras.Model(model.inputs[0], lay.output)
-    maps = np.asarray(keras.ops.convert_to_numpy(probe(x[None], training=False)))[0]
+    check_int("max_maps", max_maps, min=1, func="plot_feature_maps")
+    x = _one_image(model, image)
+    maps = FeatureMapsExplainer().explain(model, x[None], None, None, layer=layer)[0]
     if maps.ndim != 3:
-        raise ModelError(
-            f"layer {layer!r} outputs shape {maps.shape}, not (H, W, channels); choose a "
-            "conv / pool layer."
-        )
-    n = min(maps.shape[-1], int(max_maps))
+        raise fail("layer", "a layer with (H, W, channels) output (a conv / pool layer)",
+                   layer, "plot_feature_maps")
+    n = min(maps.shape[0], max_maps)  # maps: (channels, h, w)
     rows, cols = _grid(n + 1, 8)
     fig, axes = _figure(rows, cols, size=(1.4 * cols, 1.5 * rows + 0.4))
     flat = list(axes.flat)
@@ -445,7 +442,7 @@ def plot_feature_maps(
     flat[0].set_title("input", fontsize="x-small")
     flat[0].set_axis_off()
     for j in range(n):
-        flat[j + 1].imshow(maps[..., j], cmap="viridis")
+        flat[j + 1].imshow(maps[j], cmap="viridis")
         flat[j + 1].set_title(str(j), fontsize="x-small")
         flat[j + 1].set_axis_off()
     for ax in flat[n + 1 :]:

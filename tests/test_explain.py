@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.errors import ExplainerError
-from multidigit.explain import predict_heads
+from multidigit import registry
+from multidigit.errors import ExplainerError, ParameterError
+from multidigit.heads import predict_heads
 from multidigit.testing import check_explainer
 
 BUILTINS = ["saliency", "gradcam", "gradcam++", "guided_backprop", "deepdream",
-            "feature_maps", "filters"]
-PER_HEAD = ["saliency", "gradcam", "gradcam++", "guided_backprop"]
-FAST = {"deepdream": {"steps": 3, "octaves": 2}}
+            "feature_maps", "filters", "scorecam", "layercam", "activation_maximization"]
+PER_HEAD = ["saliency", "gradcam", "gradcam++", "guided_backprop", "scorecam", "layercam"]
+FAST = {"deepdream": {"steps": 3, "octaves": 2}, "scorecam": {"max_n": 4},
+        "activation_maximization": {"steps": 3}}
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +45,7 @@ def test_builtins_registered():
 
 
 def test_backend_requirements_give_one_clear_error(trained_small_model, x):
-    import importlib
-
-    ex_mod = importlib.import_module("multidigit.explain")
+    ex_mod = registry
 
     @md.register_explainer("test_jax_only")
     class JaxOnly(md.Explainer):
@@ -142,20 +142,22 @@ def test_targets_and_inputs(trained_small_model, x, small_ds):
     assert md.explain(trained_small_model, x[..., 0], "gradcam", head=0).maps.shape == (4, 28, 28)
     split = small_ds.test.subset(np.arange(2))
     assert md.explain(trained_small_model, split, "gradcam", head=0).maps.shape == (2, 28, 28)
-    with pytest.raises(ExplainerError, match="target"):
+    with pytest.raises(ParameterError, match="target"):
         md.explain(trained_small_model, x, "saliency", target=np.zeros((3,), int))
-    with pytest.raises(ExplainerError, match="0..9"):
+    with pytest.raises(ParameterError, match="0..9"):
         md.explain(trained_small_model, x, "saliency", target=12)
-    with pytest.raises(ExplainerError, match="head"):
+    with pytest.raises(ParameterError, match="head"):
         md.explain(trained_small_model, x, "saliency", head="digit_7")
-    with pytest.raises(ExplainerError, match="head"):
+    with pytest.raises(ParameterError, match="head"):
         md.explain(trained_small_model, x, "saliency", head=3)
-    with pytest.raises(ExplainerError, match="expects"):
+    with pytest.raises(ParameterError, match="expects"):
         md.explain(trained_small_model, np.zeros((2, 30, 30, 1)), "saliency")
-    with pytest.raises(ExplainerError, match="conv_1"):
+    with pytest.raises(ParameterError, match="conv_1"):
         md.explain(trained_small_model, x, "gradcam", layer="nope")
-    with pytest.raises(ExplainerError, match="smoth"):
+    with pytest.raises(ParameterError, match="smoth.*absolute, noise, normalize, score"):
         md.explain(trained_small_model, x, "saliency", smoth=3)
+    with pytest.raises(ParameterError, match="score.*'logit', 'probability'"):
+        md.explain(trained_small_model, x, "saliency", score="prob")
 
 
 def test_smoothgrad_seeded(trained_small_model, x):
@@ -208,26 +210,25 @@ def test_plot(trained_small_model, x):
 
 
 def test_registry_errors():
-    with pytest.raises(ExplainerError, match="gradcam"):  # lists the available names
+    with pytest.raises(ParameterError, match="gradcam"):  # lists the available names
         md.get_explainer("grad-cam")
-    with pytest.raises(ExplainerError, match="unknown explainer"):
+    with pytest.raises(ParameterError, match="unknown explainer.*method must be one of"):
         md.explain(None, None, "grad-cam")
     with pytest.raises(ExplainerError, match="already registered"):
         md.register_explainer("gradcam")(type("Dup", (md.Explainer,), {}))
     with pytest.raises(ExplainerError, match="explain"):
         md.register_explainer("not_an_explainer")(type("NoExplain", (), {}))
-    with pytest.raises(ExplainerError, match="non-empty"):
+    with pytest.raises(ParameterError, match="non-empty"):
         md.register_explainer("")
-    import importlib
-
-    ex_mod = importlib.import_module("multidigit.explain")
+    ex_mod = registry
 
     original = md.get_explainer("saliency")
     try:
-        @md.register_explainer("saliency", override=True)
-        class Replacement(md.Explainer):
-            def explain(self, model, images, targets, head_index, **options):
-                return np.zeros(images.shape[:3], np.float32)
+        with pytest.warns(md.PluginWarning, match="replaced the built-in explainer 'saliency'"):
+            @md.register_explainer("saliency", override=True)
+            class Replacement(md.Explainer):
+                def explain(self, model, images, targets, head_index, **options):
+                    return np.zeros(images.shape[:3], np.float32)
 
         assert md.get_explainer("saliency") is Replacement
     finally:
@@ -330,9 +331,9 @@ def test_sanity_check(trained_small_model, x):
     # threshold -1 can never pass: the verdict comes from the numbers
     assert not sanity_check(trained_small_model, x, "saliency", mode="all", threshold=-1).passed
     assert all(np.array_equal(a, b) for a, b in zip(before, trained_small_model.get_weights()))
-    with pytest.raises(ExplainerError, match="mode"):
+    with pytest.raises(ParameterError, match="mode"):
         sanity_check(trained_small_model, x, "gradcam", mode="bottom")
-    with pytest.raises(ExplainerError, match="attribution"):
+    with pytest.raises(ParameterError, match="attribution"):
         sanity_check(trained_small_model, x, "feature_maps")
 
 
@@ -355,3 +356,100 @@ def test_faithfulness(trained_small_model, x):
     assert "gradcam" in table.to_markdown() and "random" in str(table)
     assert table.best() in {"saliency", "gradcam", "random"}
     assert set(table.to_dict()["gradcam"]) == {"deletion_auc", "insertion_auc", "score"}
+    page = table._repr_html_()
+    assert "<caption>Faithfulness</caption>" in page and "<td>gradcam</td>" in page
+    assert f"{table.results[1].deletion_auc:.4f}" in page
+
+
+def test_check_explainer_reports_every_failure():
+    class _NaNAndMutates(_Base):
+        def explain(self, model, images, targets, head_index, **options):
+            w = model.get_layer("conv_1").kernel
+            w.assign(w * 1.5)
+            return np.full((len(images), 5), np.nan, np.float32)
+
+    with pytest.raises(AssertionError) as info:
+        check_explainer(_NaNAndMutates)
+    message = str(info.value)
+    assert "check(s) failed" in message
+    assert "NaN" in message and "weights" in message  # both, not only the first
+
+
+def test_unknown_options_come_from_the_signature(trained_small_model, x):
+    """Options are checked before the explainer runs, from its signature."""
+    calls = []
+
+    @md.register_explainer("test_typed_options")
+    class Typed(md.Explainer):
+        def explain(self, model, images, targets, head_index, *, size=3):
+            calls.append(size)
+            raise TypeError("got an unexpected keyword argument 'inner'")  # not ours
+
+    @md.register_explainer("test_any_options")
+    class Anything(md.Explainer):
+        def explain(self, model, images, targets, head_index, **options):
+            return images[..., 0].copy()
+
+    try:
+        with pytest.raises(ParameterError, match="sise.*size"):
+            md.explain(trained_small_model, x[:1], "test_typed_options", sise=4)
+        assert calls == []
+        # a TypeError raised inside the explainer is the explainer's own bug: not hidden
+        with pytest.raises(TypeError, match="inner"):
+            md.explain(trained_small_model, x[:1], "test_typed_options", head=0, size=4)
+        assert md.explain(trained_small_model, x[:1], "test_any_options", head=0,
+                          whatever=1).maps.shape == (1, 28, 28)
+    finally:
+        del registry._REGISTRY["test_typed_options"], registry._REGISTRY["test_any_options"]
+
+
+def test_builtins_keep_only_their_method():
+    """The shared options live in the base class; built-ins implement attribute()."""
+    from multidigit.explainers.base import Explainer, accepted_options
+
+    for name in ("saliency", "gradcam", "guided_backprop", "layercam"):
+        cls = md.get_explainer(name)
+        assert cls.explain is Explainer.explain and cls.attribute is not Explainer.attribute
+        assert {"score", "normalize"} <= accepted_options(cls)
+    assert accepted_options(md.get_explainer("saliency")) == {
+        "score", "absolute", "normalize", "smooth", "noise", "seed"}
+
+
+def test_explanation_repr_and_html(trained_small_model, x):
+    ex = md.explain(trained_small_model, x[:2], "gradcam", head="all", target=[3, 5],
+                    layer="conv_1")
+    assert len(repr(ex)) < 200 and "gradcam" in repr(ex) and "(2, 3, 28, 28)" in repr(ex)
+    page = ex._repr_html_()
+    assert page.count("<table>") == 1 and "<caption>Explanation</caption>" in page
+    assert "<td>gradcam</td>" in page and "2 x 3 x 28 x 28" in page
+    assert "digit_0, digit_1, digit_2" in page
+    assert "3 3 3; 5 5 5" in page  # the targets, per image
+    assert "option layer" in page and "&#x27;conv_1&#x27;" in page  # escaped
+    assert '<img src="data:image/png;base64,' in page
+    fm = md.explain(trained_small_model, x[:2], "feature_maps")._repr_html_()
+    assert "(not per head)" in fm and "data:image/png" in fm
+    assert ex.to_dict()["method"] == "gradcam"
+
+
+@pytest.mark.parametrize("method", ["scorecam", "layercam", "activation_maximization"])
+def test_tf_keras_vis_explainers(trained_small_model, random_model, x, method):
+    """Score-CAM, Layer-CAM and activation maximisation, per head, through tf-keras-vis."""
+    opts = FAST.get(method, {})
+    ex = md.explain(trained_small_model, x, method, head="all", **opts)
+    assert ex.maps.shape == (4, 3, 28, 28) and np.all(np.isfinite(ex.maps))
+    assert not np.allclose(ex.maps[:, 0], ex.maps[:, 1])  # the heads differ
+    rnd = md.explain(random_model, x, method, head="all", **opts).maps
+    assert not np.allclose(ex.maps, rnd)
+
+
+def test_layercam_matches_tf_keras_vis_default(trained_small_model, x):
+    """Our registered Layer-CAM is tf-keras-vis' own on the head's probability."""
+    import keras
+    from tf_keras_vis.layercam import Layercam
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    m = trained_small_model
+    ours = md.explain(m, x, "layercam", head=2, score="probability", target=4)
+    sub = keras.Model(m.inputs[0], m.get_layer("digit_2").output)
+    ref = Layercam(sub)(CategoricalScore([4] * len(x)), x, penultimate_layer="conv_2")
+    np.testing.assert_allclose(ours.maps, ref, atol=2e-3)

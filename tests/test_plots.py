@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 import multidigit as md
 from multidigit import plots
+from multidigit.errors import ParameterError
 from multidigit.training import ComparisonResult, EvaluationResult, TrainingHistory
 
 
@@ -38,7 +39,7 @@ def test_learning_curves_one_and_many():
     assert len(loss_ax.lines) == 2 and len(acc_ax.lines) == 6  # train+val, 3 heads x 2
     fig = plots.plot_learning_curves([_history(), _history(4, val=False), _history().history])
     assert len(fig.axes[1].lines) == 6 + 3 + 6
-    with pytest.raises(md.DataError):
+    with pytest.raises(ParameterError, match="history"):
         plots.plot_learning_curves([1, 2])
 
 
@@ -73,7 +74,7 @@ def test_samples_grid(tiny_ds):
     wrong = ["000"] * len(tiny_ds.test)
     fig = plots.plot_samples(tiny_ds.test, n=3, predictions=wrong, seed=None)
     assert fig.axes[0].get_title() == f"{tiny_ds.test.label_strings[0]} -> 000"
-    with pytest.raises(md.DataError, match="whole split"):
+    with pytest.raises(ParameterError, match="whole split"):
         plots.plot_samples(tiny_ds.test, n=3, predictions=wrong[:2])
 
 
@@ -85,11 +86,11 @@ def test_filters_and_feature_maps(model, tiny_ds):
     assert isinstance(fig, Figure) and len(fig.axes) == 1 + 16
     assert len(plots.plot_feature_maps(model, tiny_ds.test.images[0, ..., 0], "pool_2",
                                        max_maps=4).axes) == 5
-    with pytest.raises(md.ModelError, match="conv_1"):
+    with pytest.raises(ParameterError, match="conv_1"):
         plots.plot_filters(model, "conv_9")
-    with pytest.raises(md.ModelError, match="not a Conv2D"):
+    with pytest.raises(ParameterError, match="Conv2D"):
         plots.plot_filters(model, "dense")
-    with pytest.raises(md.DataError, match="input shape"):
+    with pytest.raises(ParameterError, match="input shape"):
         plots.plot_feature_maps(model, np.zeros((84, 84)), "conv_1")
 
 

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import multidigit as md
-ex_mod = importlib.import_module("multidigit.explain")
-from multidigit.errors import PluginWarning
+from multidigit import registry as ex_mod
+from multidigit.errors import ParameterError, PluginWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN_SRC = ROOT / "examples" / "occlusion_plugin"
@@ -28,7 +28,6 @@ PLUGIN_SRC = ROOT / "examples" / "occlusion_plugin"
 @pytest.fixture
 def registry():
     """Restore the registry, the plugin flag, sys.path and imported plugin modules."""
-    ex_mod._load_builtins()
     saved = dict(ex_mod._REGISTRY)
     path = list(sys.path)
     modules = set(sys.modules)
@@ -38,7 +37,8 @@ def registry():
     ex_mod._PLUGINS_LOADED = False
     sys.path[:] = path
     for name in set(sys.modules) - modules:
-        if name.startswith(("multidigit_occlusion", "broken_plugin_mod", "clash_mod")):
+        if name.startswith(("multidigit_occlusion", "broken_plugin_mod", "clash_mod",
+                            "override_mod")):
             del sys.modules[name]
     importlib.invalidate_caches()
 
@@ -108,7 +108,7 @@ def test_broken_plugin_warns_and_is_skipped(registry, tmp_path, tiny_model, tiny
     assert "broken" not in names and "gradcam" in names
     ex = md.explain(tiny_model, tiny_ds.test.images[:2], "gradcam", head=0)
     assert ex.maps.shape == (2, 28, 28)
-    with pytest.raises(md.ExplainerError, match="unknown explainer 'broken'"):
+    with pytest.raises(ParameterError, match="unknown explainer 'broken'"):
         md.get_explainer("broken")
 
 
@@ -151,3 +151,24 @@ def test_import_multidigit_survives_broken_plugin(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "OK"
+
+
+def test_plugin_overriding_builtin_at_import_warns(registry, tmp_path):
+    """register_explainer(..., override=True) in a plugin's import: warned, named."""
+    site = _fake_dist(
+        tmp_path, "override_plugin", "better_saliency = override_mod:Better", "override_mod",
+        """
+        import numpy as np
+        import multidigit as md
+
+        @md.register_explainer("saliency", override=True)
+        class Better(md.Explainer):
+            def explain(self, model, images, targets, head_index, **options):
+                return np.zeros(images.shape[:3], np.float32)
+        """,
+    )
+    _activate(site)
+    with pytest.warns(PluginWarning, match=r"override_mod.*replaced the built-in explainer "
+                                           r"'saliency'"):
+        md.list_explainers()
+    assert md.get_explainer("saliency").__module__ == "override_mod"

@@ -1,6 +1,7 @@
 """Built-in explainers and explanation-quality metrics.
 
-Importing this package registers the built-in explainers:
+The built-in explainers (registered by dotted path in :mod:`multidigit.registry`, so
+this package and its modules are imported only when one is used):
 
 ==================== ========================================================= =========
 name                 what                                                      maps
@@ -12,6 +13,9 @@ name                 what                                                      m
 ``deepdream``        images after gradient ascent on a layer (not per head)    (n, H, W)
 ``feature_maps``     a layer's activations (not per head)                      (n, C, h, w)
 ``filters``          first conv layer's kernels (model-level)                  (F, kh, kw)
+``scorecam``         Score-CAM, through tf-keras-vis                           (n, H, W)
+``layercam``         Layer-CAM, through tf-keras-vis                           (n, H, W)
+``activation_maximization``  images pushed towards a digit (tf-keras-vis)      (n, H, W)
 ==================== ========================================================= =========
 
 Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
@@ -20,33 +24,32 @@ Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
 
 from __future__ import annotations
 
-from .deepdream import DeepDreamExplainer
-from .features import FeatureMapsExplainer, FiltersExplainer
-from .gradients import GradCAMExplainer, GradCAMPlusPlusExplainer, SaliencyExplainer
-from .guided import GuidedBackpropExplainer
-from .metrics import (
-    FaithfulnessResult,
-    FaithfulnessTable,
-    SanityCheckResult,
-    faithfulness,
-    faithfulness_table,
-    randomize_weights,
-    sanity_check,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "SaliencyExplainer",
-    "GradCAMExplainer",
-    "GradCAMPlusPlusExplainer",
-    "GuidedBackpropExplainer",
-    "DeepDreamExplainer",
-    "FeatureMapsExplainer",
-    "FiltersExplainer",
-    "sanity_check",
-    "faithfulness",
-    "faithfulness_table",
-    "randomize_weights",
-    "SanityCheckResult",
-    "FaithfulnessResult",
-    "FaithfulnessTable",
-]
+from ..registry import BUILTINS
+
+# name -> module: the classes come from the registry's dotted paths; the metrics are
+# listed here.  Both are imported on first access (no import at package import).
+_LAZY: dict[str, str] = {
+    **{path.split(":")[1]: path.split(":")[0] for path in BUILTINS.values()},
+    **{name: "multidigit.explainers.metrics" for name in (
+        "sanity_check", "faithfulness", "faithfulness_table", "randomize_weights",
+        "SanityCheckResult", "FaithfulnessResult", "FaithfulnessTable")},
+    "Explainer": "multidigit.explainers.base",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,16 +12,14 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ExplainerError
-from ..explain import head_output_layer, model_head_names
+from .._param_validation import fail
+from ..heads import head_output_layer, model_head_names
+from .base import SCORES, normalize_maps  # noqa: F401  (re-exported for the built-ins)
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 _CACHE: "weakref.WeakKeyDictionary[Any, dict[Any, Any]]" = weakref.WeakKeyDictionary()
-
-SCORES = ("logit", "probability")
-
 
 def cached(model: Any, key: Any, factory: Callable[[], Any]) -> Any:
     """``factory()`` memoised per (model, key); freed with the model."""
@@ -32,15 +30,6 @@ def cached(model: Any, key: Any, factory: Callable[[], Any]) -> Any:
     if key not in per_model:
         per_model[key] = factory()
     return per_model[key]
-
-
-def normalize_maps(maps: np.ndarray) -> np.ndarray:
-    """Scale each map (first axis = image) to [0, 1], like tf-keras-vis' ``normalize``."""
-    maps = np.asarray(maps, dtype=np.float32)
-    axes = tuple(range(1, maps.ndim))
-    lo = maps.min(axis=axes, keepdims=True)
-    hi = maps.max(axis=axes, keepdims=True)
-    return (maps - lo) / (hi - lo + 1e-7)
 
 
 def layer_names(model: "keras.Model") -> list[str]:
@@ -60,18 +49,9 @@ def resolve_layer(model: "keras.Model", layer: Any, default: str) -> str:
         return layer
     from ..models import conv_layer_names
 
-    raise ExplainerError(
-        f"model {model.name!r} has no layer {layer!r}; its convolution layers are "
-        f"{', '.join(conv_layer_names(model)) or '(none)'} (all layers: "
-        f"{', '.join(layer_names(model))})."
-    )
-
-
-def check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
-    if value not in choices:
-        raise ExplainerError(
-            f"unknown {name}={value!r}; choose one of {', '.join(map(repr, choices))}."
-        )
+    raise fail("layer", f"a layer name or index of model {model.name!r}; its convolution "
+               f"layers are {', '.join(conv_layer_names(model)) or '(none)'} (all layers: "
+               f"{', '.join(layer_names(model))})", layer, "explain")
 
 
 def score_model(model: "keras.Model", layer: str | None = None, owner: Any = None) -> Any:
@@ -115,7 +95,7 @@ def target_scores(heads: Sequence[Any], features: Sequence[Any], score: str, hea
     import tensorflow as tf
 
     per_head = []
-    for layer, feats in zip(heads, features):
+    for layer, feats in zip(heads, as_list(features)):
         if score == "logit" and isinstance(layer, keras.layers.Dense):
             s = tf.matmul(feats, layer.kernel)
             if layer.use_bias:
@@ -125,6 +105,11 @@ def target_scores(heads: Sequence[Any], features: Sequence[Any], score: str, hea
         per_head.append(s)
     scores = tf.gather(tf.stack(per_head, axis=1), head, axis=1)  # (n, classes)
     return tf.gather(scores, targets, batch_dims=1)
+
+
+def as_list(outputs: Any) -> list[Any]:
+    """A sub-model's outputs as a list: Keras returns a bare tensor for one output."""
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 def image_spec(model: "keras.Model") -> Any:

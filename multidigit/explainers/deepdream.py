@@ -14,10 +14,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ExplainerError
-from ..explain import Explainer, register_explainer
+from .._param_validation import check_int, check_number
 from ..models import last_conv_layer_name
 from ._common import cached, resolve_layer
+from .base import Explainer
 
 
 def _step_fn(model: Any, layer: str, channels: tuple[int, ...] | None) -> Any:
@@ -53,7 +53,6 @@ def _step_fn(model: Any, layer: str, channels: tuple[int, ...] | None) -> Any:
     return cached(model, ("deepdream", layer, channels), build)
 
 
-@register_explainer("deepdream")
 class DeepDreamExplainer(Explainer):
     """Amplify what a layer sees: the images after gradient ascent on its activations.
 
@@ -83,7 +82,7 @@ class DeepDreamExplainer(Explainer):
     name = "deepdream"
     per_head = False
 
-    def explain(
+    def attribute(
         self,
         model: Any,
         images: np.ndarray,
@@ -99,11 +98,11 @@ class DeepDreamExplainer(Explainer):
     ) -> np.ndarray:
         import tensorflow as tf
 
-        if int(octaves) < 1 or int(steps) < 0 or octave_scale < 1.0:
-            raise ExplainerError(
-                f"deepdream needs octaves >= 1, steps >= 0, octave_scale >= 1; got "
-                f"octaves={octaves}, steps={steps}, octave_scale={octave_scale}."
-            )
+        func = "explain(method='deepdream')"
+        check_int("octaves", octaves, min=1, func=func)
+        check_int("steps", steps, min=0, func=func)
+        check_number("octave_scale", octave_scale, min=1.0, func=func)
+        check_number("step_size", step_size, func=func)
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         chans = None if channels is None else tuple(int(c) for c in channels)
         step = _step_fn(model, name, chans)

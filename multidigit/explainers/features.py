@@ -10,16 +10,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ExplainerError
-from ..explain import Explainer, register_explainer
+from .._param_validation import fail
+from ..errors import ModelError
 from ..models import conv_layer_names
 from ._common import cached, image_spec, resolve_layer
+from .base import Explainer
 
 
 def _first_conv(model: Any) -> str:
     names = conv_layer_names(model)
     if not names:
-        raise ExplainerError(f"model {model.name!r} has no Conv2D layer; pass layer=...")
+        raise ModelError(f"model {model.name!r} has no Conv2D layer; pass layer=...")
     return names[0]
 
 
@@ -29,11 +30,11 @@ def _select(arr: np.ndarray, channels: Sequence[int] | None, axis: int, total: i
     idx = [int(c) for c in channels]
     bad = [c for c in idx if not -total <= c < total]
     if bad:
-        raise ExplainerError(f"channels {bad} out of range: the layer has {total} channels.")
+        raise fail("channels", f"channel indices in {-total}..{total - 1} (the layer has "
+                   f"{total} channels)", list(channels), "explain")
     return np.take(arr, idx, axis=axis)
 
 
-@register_explainer("feature_maps")
 class FeatureMapsExplainer(Explainer):
     """Activations of a layer for each image (does not depend on the head).
 
@@ -51,7 +52,7 @@ class FeatureMapsExplainer(Explainer):
     name = "feature_maps"
     per_head = False
 
-    def explain(
+    def attribute(
         self,
         model: Any,
         images: np.ndarray,
@@ -83,7 +84,6 @@ class FeatureMapsExplainer(Explainer):
         return _select(act, channels, -1, act.shape[-1])
 
 
-@register_explainer("filters")
 class FiltersExplainer(Explainer):
     """The kernels of a convolution layer: a *model-level* explanation.
 
@@ -105,8 +105,9 @@ class FiltersExplainer(Explainer):
     name = "filters"
     per_head = False
     model_level = True
+    common_options = {"normalize": False}
 
-    def explain(
+    def attribute(
         self,
         model: Any,
         images: Any = None,
@@ -115,18 +116,11 @@ class FiltersExplainer(Explainer):
         *,
         layer: str | int | None = None,
         channels: Sequence[int] | None = None,
-        normalize: bool = False,
     ) -> np.ndarray:
         name = resolve_layer(model, layer, _first_conv(model))
-        lay = model.get_layer(name)
-        kernel = getattr(lay, "kernel", None)
+        kernel = getattr(model.get_layer(name), "kernel", None)
         if kernel is None or len(kernel.shape) != 4:
-            raise ExplainerError(f"layer {name!r} is not a 2-D convolution; pass a Conv2D layer.")
+            raise fail("layer", "a 2-D convolution (Conv2D) layer", name, "explain")
         k = np.asarray(kernel).mean(axis=2)  # (kh, kw, F)
         k = np.transpose(k, (2, 0, 1)).astype(np.float32)
-        k = _select(k, channels, 0, k.shape[0])
-        if normalize:
-            from ._common import normalize_maps
-
-            k = normalize_maps(k)
-        return k
+        return _select(k, channels, 0, k.shape[0])

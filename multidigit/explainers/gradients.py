@@ -21,19 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from ..explain import Explainer, register_explainer
 from ..models import last_conv_layer_name
 from ._common import (
-    SCORES,
+    as_list,
     cached,
-    check_choice,
     head_layers,
     image_spec,
-    normalize_maps,
     resolve_layer,
     score_model,
     target_scores,
 )
+from .base import COMMON_DEFAULTS, Explainer
 
 
 def _specs(model: Any) -> list[Any]:
@@ -66,7 +64,6 @@ def input_gradient_fn(model: Any, score: str, owner: Any = None) -> Any:
     return cached(model if owner is None else owner, ("input_grad", score, owner is None), build)
 
 
-@register_explainer("saliency")
 class SaliencyExplainer(Explainer):
     """Vanilla gradient saliency (Simonyan et al. 2014) and SmoothGrad (Smilkov 2017).
 
@@ -89,24 +86,22 @@ class SaliencyExplainer(Explainer):
     """
 
     backends = ("tensorflow",)
-
     name = "saliency"
+    common_options = dict(COMMON_DEFAULTS)
 
-    def explain(
+    def attribute(
         self,
         model: Any,
         images: np.ndarray,
         targets: np.ndarray,
         head_index: int,
         *,
+        score: str = "logit",
+        absolute: bool = True,
         smooth: int = 0,
         noise: float = 0.2,
         seed: int = 0,
-        score: str = "logit",
-        absolute: bool = True,
-        normalize: bool = True,
     ) -> np.ndarray:
-        check_choice("score", score, SCORES)
         grad = input_gradient_fn(model, score)
         t = np.asarray(targets, np.int32)
         x = np.asarray(images, np.float32)
@@ -114,20 +109,38 @@ class SaliencyExplainer(Explainer):
 
         def one(inp: np.ndarray) -> np.ndarray:
             g = grad(inp, t, h).numpy()
-            return np.abs(g) if absolute else g
+            return np.abs(g) if absolute else g  # SmoothGrad averages magnitudes
 
-        if int(smooth) > 0:
-            rng = np.random.default_rng(seed)
-            axes = tuple(range(1, x.ndim))
-            sigma = noise * (x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True))
-            total = np.zeros_like(x)
-            for _ in range(int(smooth)):
-                total += one(x + rng.normal(0.0, 1.0, x.shape).astype(np.float32) * sigma)
-            g = total / int(smooth)
-        else:
-            g = one(x)
-        maps = g.max(axis=-1) if absolute else g.sum(axis=-1)
-        return normalize_maps(maps) if normalize else maps.astype(np.float32)
+        if int(smooth) <= 0:
+            return one(x)
+        rng = np.random.default_rng(seed)
+        axes = tuple(range(1, x.ndim))
+        sigma = noise * (x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True))
+        total = np.zeros_like(x)
+        for _ in range(int(smooth)):
+            total += one(x + rng.normal(0.0, 1.0, x.shape).astype(np.float32) * sigma)
+        return total / int(smooth)
+
+
+def _plus_plus_weights(conv: Any, grads: Any) -> Any:
+    """Grad-CAM++ channel weights (Chattopadhay et al. 2018), without ``exp(score)``.
+
+    tf-keras-vis multiplies the first, second and third derivatives by ``exp(S)``
+    (the derivatives of ``exp(S)``); that factor cancels in the alphas and only scales
+    the weights, so it is left out: with it, a logit above ~88.7 overflows float32
+    and every map becomes NaN.
+    """
+    import tensorflow as tf
+
+    second = grads * grads
+    third = second * grads
+    global_sum = tf.reduce_sum(conv, axis=(1, 2), keepdims=True)
+    denom = second * 2.0 + third * global_sum
+    denom = denom + tf.cast(tf.equal(second, 0.0), denom.dtype)
+    alphas = second / denom
+    norm = tf.reduce_sum(alphas, axis=(1, 2), keepdims=True)
+    alphas = alphas / (norm + tf.cast(tf.equal(norm, 0.0), norm.dtype))
+    return tf.reduce_sum(tf.nn.relu(grads) * alphas, axis=(1, 2), keepdims=True)
 
 
 def _cam_fn(model: Any, layer: str, score: str, plus_plus: bool) -> Any:
@@ -143,26 +156,13 @@ def _cam_fn(model: Any, layer: str, score: str, plus_plus: bool) -> Any:
         @tf.function(input_signature=_specs(model), autograph=False)
         def cam(x: Any, t: Any, head: Any) -> Any:
             with tf.GradientTape() as tape:
-                conv, *feats = sub(x, training=False)
+                conv, *feats = as_list(sub(x, training=False))
                 s = target_scores(heads, feats, score, head, t)
             grads = tape.gradient(s, conv)
             if grads is None:  # pragma: no cover - layer not on the head's path
                 grads = tf.zeros_like(conv)
-            if plus_plus:
-                # Grad-CAM++ (Chattopadhay et al. 2018), as in tf-keras-vis.
-                e = tf.reshape(tf.exp(s), (-1, 1, 1, 1))
-                first = e * grads
-                second = first * grads
-                third = second * grads
-                global_sum = tf.reduce_sum(conv, axis=(1, 2), keepdims=True)
-                denom = second * 2.0 + third * global_sum
-                denom = denom + tf.cast(tf.equal(second, 0.0), denom.dtype)
-                alphas = second / denom
-                norm = tf.reduce_sum(alphas, axis=(1, 2), keepdims=True)
-                alphas = alphas / (norm + tf.cast(tf.equal(norm, 0.0), norm.dtype))
-                weights = tf.reduce_sum(tf.nn.relu(first) * alphas, axis=(1, 2), keepdims=True)
-            else:
-                weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+            weights = _plus_plus_weights(conv, grads) if plus_plus else tf.reduce_mean(
+                grads, axis=(1, 2), keepdims=True)
             maps = tf.nn.relu(tf.reduce_sum(conv * weights, axis=-1, keepdims=True))
             maps = tf.image.resize(maps, (height, width), method="bilinear")
             return maps[..., 0]
@@ -172,7 +172,6 @@ def _cam_fn(model: Any, layer: str, score: str, plus_plus: bool) -> Any:
     return cached(model, ("cam", layer, score, plus_plus), build)
 
 
-@register_explainer("gradcam")
 class GradCAMExplainer(Explainer):
     """Grad-CAM (Selvaraju et al. 2017): gradient-weighted activations of a conv layer.
 
@@ -188,33 +187,34 @@ class GradCAMExplainer(Explainer):
     """
 
     backends = ("tensorflow",)
-
     name = "gradcam"
+    common_options = {"score": "logit", "normalize": True}
     _plus_plus = False
 
-    def explain(
+    def attribute(
         self,
         model: Any,
         images: np.ndarray,
         targets: np.ndarray,
         head_index: int,
         *,
-        layer: str | int | None = None,
         score: str = "logit",
-        normalize: bool = True,
+        layer: str | int | None = None,
     ) -> np.ndarray:
-        check_choice("score", score, SCORES)
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         fn = _cam_fn(model, name, score, self._plus_plus)
-        maps = fn(
+        return fn(
             np.asarray(images, np.float32), np.asarray(targets, np.int32), np.int32(head_index)
         ).numpy()
-        return normalize_maps(maps) if normalize else maps
 
 
-@register_explainer("gradcam++")
 class GradCAMPlusPlusExplainer(GradCAMExplainer):
-    """Grad-CAM++ (Chattopadhay et al. 2018); same options as ``gradcam``."""
+    """Grad-CAM++ (Chattopadhay et al. 2018); same options as ``gradcam``.
+
+    Computed in the closed form where the ``exp(score)`` factors cancel, so huge
+    logits give finite maps; an unnormalised map is tf-keras-vis' divided by
+    ``exp(score)`` (the same map up to that positive factor per image).
+    """
 
     name = "gradcam++"
     _plus_plus = True

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..explain import Explainer, register_explainer
-from ._common import SCORES, cached, check_choice, normalize_maps
+from ._common import cached
+from .base import COMMON_DEFAULTS, Explainer
 
 
 def _guided_relu() -> Any:
@@ -52,7 +52,6 @@ def _sync_weights(src: Any, dst: Any) -> None:
         b.assign(a)
 
 
-@register_explainer("guided_backprop")
 class GuidedBackpropExplainer(Explainer):
     """Guided backpropagation: input gradient with ReLUs passing only positive signal.
 
@@ -68,10 +67,10 @@ class GuidedBackpropExplainer(Explainer):
     """
 
     backends = ("tensorflow",)
-
     name = "guided_backprop"
+    common_options = dict(COMMON_DEFAULTS)
 
-    def explain(
+    def attribute(
         self,
         model: Any,
         images: np.ndarray,
@@ -79,18 +78,13 @@ class GuidedBackpropExplainer(Explainer):
         head_index: int,
         *,
         score: str = "logit",
-        absolute: bool = True,
-        normalize: bool = True,
     ) -> np.ndarray:
         from .gradients import input_gradient_fn
 
-        check_choice("score", score, SCORES)
         clone = _guided_clone(model)
         _sync_weights(model, clone)
         # The clone's input gradient *is* guided backprop: its ReLUs are guided.
         fn = input_gradient_fn(clone, score, owner=model)
-        g = fn(
+        return fn(
             np.asarray(images, np.float32), np.asarray(targets, np.int32), np.int32(head_index)
         ).numpy()
-        maps = np.abs(g).max(axis=-1) if absolute else g.sum(axis=-1)
-        return normalize_maps(maps) if normalize else maps.astype(np.float32)

@@ -11,21 +11,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ExplainerError
-from ..explain import (
-    _resolve_heads,
-    _resolve_targets,
-    as_image_batch,
-    explain,
-    get_explainer,
-    model_head_names,
-    predict_heads,
-)
+from .._param_validation import check_choice, check_int, fail
+from .._results import Result, html_table
+from ..explanation import as_image_batch, explain, resolve_targets
+from ..heads import model_head_names, predict_heads, resolve_heads
+from ..registry import lookup_explainer
 
 __all__ = [
     "SanityCheckResult",
@@ -38,19 +33,17 @@ __all__ = [
 ]
 
 
-def _per_head_method(method: str) -> None:
-    cls = get_explainer(method)
+def _per_head_method(method: str, func: str) -> None:
+    cls = lookup_explainer(method, "method", func)
     if not getattr(cls, "per_head", True) or getattr(cls, "model_level", False):
-        raise ExplainerError(
-            f"method {method!r} does not produce per-head attribution maps; sanity checks "
-            "and faithfulness apply to attribution methods such as 'saliency' or 'gradcam'."
-        )
+        raise fail("method", "an attribution method with per-head maps, such as "
+                   "'saliency' or 'gradcam'", method, func)
 
 
-def _single_head(model: Any, head: Any) -> int:
-    heads = _resolve_heads(model, head)
+def _single_head(model: Any, head: Any, func: str) -> int:
+    heads = resolve_heads(model, head, func)
     if len(heads) != 1:
-        raise ExplainerError(f"pass one head (an index or a name), got head={head!r}.")
+        raise fail("head", "one head (an index or a name)", head, func)
     return heads[0]
 
 
@@ -109,7 +102,7 @@ def _mean_spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @dataclass
-class SanityCheckResult:
+class SanityCheckResult(Result):
     """Outcome of :func:`sanity_check`.
 
     Attributes
@@ -137,11 +130,6 @@ class SanityCheckResult:
     @property
     def final_correlation(self) -> float:
         return float(self.correlations[-1])
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["correlations"] = [float(c) for c in self.correlations]
-        return d
 
 
 def sanity_check(
@@ -189,12 +177,11 @@ def sanity_check(
     >>> res = md.explainers.sanity_check(model, x, "gradcam")   # doctest: +SKIP
     >>> res.passed, res.correlations                              # doctest: +SKIP
     """
-    if mode not in ("cascading", "all"):
-        raise ExplainerError(f"unknown mode={mode!r}; choose 'cascading' or 'all'.")
-    _per_head_method(method)
-    h = _single_head(model, head)
-    x = as_image_batch(model, images)
-    t = _resolve_targets(model, x, [h], target, batch_size)
+    check_choice("mode", mode, ("cascading", "all"), "sanity_check")
+    _per_head_method(method, "sanity_check")
+    h = _single_head(model, head, "sanity_check")
+    x = as_image_batch(model, images, "sanity_check")
+    t = resolve_targets(model, x, [h], target, batch_size)
     ref = explain(model, x, method, head=h, target=t, batch_size=batch_size, **options).maps
     clone = _clone(model)
     layers = _weighted_layers(model, h)
@@ -214,7 +201,7 @@ def sanity_check(
 
 
 @dataclass
-class FaithfulnessResult:
+class FaithfulnessResult(Result):
     """Deletion / insertion curves of one method (see :func:`faithfulness`).
 
     ``deletion_auc`` lower is better, ``insertion_auc`` higher is better; both are
@@ -274,16 +261,15 @@ def faithfulness(
     >>> r = md.explainers.faithfulness(model, x, "gradcam", head=0)   # doctest: +SKIP
     >>> r.deletion_auc, r.insertion_auc                                 # doctest: +SKIP
     """
-    if int(steps) < 1:
-        raise ExplainerError(f"steps must be >= 1, got {steps}.")
-    h = _single_head(model, head)
-    x = as_image_batch(model, images)
-    t = _resolve_targets(model, x, [h], target, batch_size)[:, 0]
+    check_int("steps", steps, min=1, func="faithfulness")
+    h = _single_head(model, head, "faithfulness")
+    x = as_image_batch(model, images, "faithfulness")
+    t = resolve_targets(model, x, [h], target, batch_size)[:, 0]
     n, H, W = x.shape[:3]
     if method == "random":
         maps = np.random.default_rng(seed).random((n, H, W))
     else:
-        _per_head_method(method)
+        _per_head_method(method, "faithfulness")
         maps = explain(model, x, method, head=h, target=t, batch_size=batch_size, **options).maps
     order = np.argsort(-maps.reshape(n, -1), axis=1, kind="stable")
     ranks = np.empty_like(order)
@@ -304,7 +290,7 @@ def faithfulness(
 
 
 @dataclass
-class FaithfulnessTable:
+class FaithfulnessTable(Result):
     """Faithfulness of several methods; ``str(table)`` is a plain-text table."""
 
     results: list[FaithfulnessResult] = field(default_factory=list)
@@ -315,6 +301,11 @@ class FaithfulnessTable:
                        "score": r.score}
             for r in self.results
         }
+
+    def _repr_html_(self) -> str:
+        rows = [[r.method, r.deletion_auc, r.insertion_auc, r.score] for r in self.results]
+        return html_table(rows, ["method", "deletion AUC", "insertion AUC",
+                                 "insertion - deletion"], caption="Faithfulness")
 
     def best(self) -> str:
         """Method with the highest ``insertion_auc - deletion_auc``."""

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from multidigit import Explainer, ExplainerError
+from multidigit import Explainer
+from multidigit.errors import ParameterError
 
 __all__ = ["OcclusionExplainer"]
 __version__ = "0.1.0"
@@ -60,8 +61,9 @@ class OcclusionExplainer(Explainer):
     ) -> np.ndarray:
         n, h, w = images.shape[:3]
         if not (1 <= size <= min(h, w)) or stride < 1:
-            raise ExplainerError(
-                f"occlusion needs 1 <= size <= {min(h, w)} and stride >= 1, got "
+            raise ParameterError(
+                f"explain(method='occlusion'): size must be in 1..{min(h, w)} and stride "
+                f">= 1; got "
                 f"size={size}, stride={stride}."
             )
         tops = list(range(0, h - size + 1, stride))

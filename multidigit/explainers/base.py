@@ -1,0 +1,166 @@
+"""The :class:`Explainer` base class: the contract, and the options explainers share.
+
+An explainer is a class with a ``name`` and one method,
+``explain(model, images, targets, head_index, **options)`` (see
+:doc:`/writing_plugins`).  A subclass of :class:`Explainer` may instead implement only
+:meth:`Explainer.attribute`, the method itself, and declare in ``common_options``
+which of the shared options it takes; the base class then checks them and applies
+them to the raw result in :meth:`Explainer.finish`:
+
+``score``
+    ``"logit"`` or ``"probability"``: what to differentiate (passed to ``attribute``).
+``absolute``
+    Reduce a per-channel result ``(n, H, W, C)`` by the maximum magnitude over
+    channels (``True``) or by the signed sum (``False``).
+``normalize``
+    Scale each map to [0, 1].
+
+Examples
+--------
+>>> import numpy as np
+>>> class Brightness(Explainer):
+...     name = "brightness"
+...     common_options = {"normalize": True}
+...     def attribute(self, model, images, targets, head_index):
+...         return images                                  # (n, H, W, C)
+>>> Brightness().explain(None, np.ones((1, 2, 2, 1)), None, 0).shape
+(1, 2, 2)
+>>> sorted(accepted_options(Brightness))
+['normalize']
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from .._param_validation import check_bool, check_choice
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+__all__ = ["Explainer", "SCORES", "COMMON_DEFAULTS", "accepted_options", "normalize_maps"]
+
+#: What gradient explainers differentiate.
+SCORES = ("logit", "probability")
+
+#: The shared options and their usual defaults (a class may change a default).
+COMMON_DEFAULTS: dict[str, Any] = {"score": "logit", "absolute": True, "normalize": True}
+
+# explain(self, model, images, targets, head_index, ...): the positional part
+_FIXED = ("self", "model", "images", "targets", "head_index")
+
+
+def normalize_maps(maps: np.ndarray) -> np.ndarray:
+    """Scale each map (first axis = image) to [0, 1], like tf-keras-vis' ``normalize``."""
+    maps = np.asarray(maps, dtype=np.float32)
+    axes = tuple(range(1, maps.ndim))
+    lo = maps.min(axis=axes, keepdims=True)
+    hi = maps.max(axis=axes, keepdims=True)
+    return (maps - lo) / (hi - lo + 1e-7)
+
+
+class Explainer:
+    """Base class of explainers (optional: any class with ``name`` and ``explain`` works).
+
+    Attributes
+    ----------
+    name : str
+        Registry name (set by :func:`~multidigit.register_explainer` if left empty).
+    per_head : bool
+        The result depends on the output head and the target digit (attribution maps).
+    model_level : bool
+        The result describes the whole model, not the images (e.g. first-layer filters).
+    backends : tuple of str
+        Keras backends the explainer works with; empty means any.
+    common_options : dict
+        The shared options (``score``, ``absolute``, ``normalize``) this explainer
+        takes, with its defaults; handled by :meth:`explain` and :meth:`finish`.
+    """
+
+    name: ClassVar[str] = ""
+    per_head: ClassVar[bool] = True
+    model_level: ClassVar[bool] = False
+    backends: ClassVar[tuple[str, ...]] = ()
+    common_options: ClassVar[dict[str, Any]] = {}
+
+    def explain(
+        self,
+        model: "keras.Model",
+        images: np.ndarray,
+        targets: np.ndarray | None,
+        head_index: int | None,
+        **options: Any,
+    ) -> np.ndarray:
+        """Return the explanation of one batch: :meth:`attribute`, then :meth:`finish`."""
+        common = self._common(options)
+        wanted = _keyword_names(self.attribute)
+        passed = {k: v for k, v in common.items() if wanted is None or k in wanted}
+        raw = self.attribute(model, images, targets, head_index, **passed, **options)
+        return self.finish(raw, **common)
+
+    def attribute(
+        self,
+        model: "keras.Model",
+        images: np.ndarray,
+        targets: np.ndarray | None,
+        head_index: int | None,
+        **options: Any,
+    ) -> np.ndarray:
+        """The method itself: a raw result, ``(n, H, W)`` or per channel ``(n, H, W, C)``."""
+        raise NotImplementedError(
+            f"{type(self).__qualname__} must override explain() or attribute()."
+        )
+
+    def finish(self, raw: Any, *, score: str = "logit", absolute: bool = True,
+               normalize: bool = False) -> np.ndarray:
+        """Reduce a per-channel attribution over channels, then normalise if asked."""
+        maps = np.asarray(raw, dtype=np.float32)
+        if self.per_head and not self.model_level and maps.ndim == 4:  # (n, H, W, C)
+            maps = np.abs(maps).max(axis=-1) if absolute else maps.sum(axis=-1)
+        return normalize_maps(maps) if normalize else maps
+
+    def _common(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Pop the shared options from ``options``, defaulted and checked."""
+        common = {k: options.pop(k, default) for k, default in self.common_options.items()}
+        func = f"explain(method={self.name!r})"
+        if "score" in common:
+            check_choice("score", common["score"], SCORES, func)
+        for flag in ("absolute", "normalize"):
+            if flag in common:
+                value = common[flag]
+                value = bool(value) if isinstance(value, np.bool_) else value
+                common[flag] = check_bool(flag, value, func)
+        return common
+
+
+def _keyword_names(func: Any) -> set[str] | None:
+    """Keyword options ``func`` takes after the fixed arguments; ``None``: any (``**``)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: accept anything
+        return None
+    names = set()
+    for p in params:
+        if p.kind is p.VAR_KEYWORD:
+            return None
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in _FIXED:
+            names.add(p.name)
+    return names
+
+
+def accepted_options(explainer: Any) -> set[str] | None:
+    """The option names ``explainer`` (class or instance) accepts; ``None``: any.
+
+    Read from the signatures with :func:`inspect.signature`: an explainer that keeps
+    the base class's :meth:`Explainer.explain` accepts its ``common_options`` and the
+    keyword arguments of its ``attribute``; one that overrides ``explain`` accepts
+    that method's keyword arguments (anything, if it takes ``**options``).
+    """
+    cls = explainer if isinstance(explainer, type) else type(explainer)
+    if issubclass(cls, Explainer) and cls.explain is Explainer.explain:
+        own = _keyword_names(cls.attribute)
+        return None if own is None else own | set(cls.common_options)
+    return _keyword_names(cls.explain)
