@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from tf_keras_vis.utils.scores import CategoricalScore
 
     import multidigit as md
-    from multidigit.explain import predict_heads
+    from multidigit.heads import predict_heads
     from multidigit.models import last_conv_layer_name
 
     x = test_images(args.data, args.n, args.size)

@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from .data import Split
-    from .training import ComparisonResult, EvaluationResult
+    from .comparison import ComparisonResult
+    from .evaluation import EvaluationResult
 
 __all__ = [
     "plot_learning_curves",

@@ -11,7 +11,9 @@ from matplotlib.figure import Figure
 import multidigit as md
 from multidigit import plots
 from multidigit.errors import ParameterError
-from multidigit.training import ComparisonResult, EvaluationResult, TrainingHistory
+from multidigit.comparison import ComparisonResult
+from multidigit.evaluation import EvaluationResult
+from multidigit.training import TrainingHistory
 
 
 @pytest.fixture(scope="module")
