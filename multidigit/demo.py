@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .demo_inputs import (
+from .demo_inputs import (  # noqa: F401  (model_fit_problem: also for the CLI)
     canvas_to_grey,
     display_image,
     file_to_grey,
@@ -38,13 +38,14 @@ from .demo_inputs import (
     model_input_size,
     to_model_input,
 )
-from .errors import MultidigitError
+from .errors import ModelError, MultidigitError
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
     import keras
 
-__all__ = ["build_app", "launch", "require_gradio", "DemoDependencyError", "NO_EXPLAINER"]
+__all__ = ["build_app", "launch", "find_model", "require_gradio", "DemoDependencyError",
+           "NO_EXPLAINER", "DEFAULT_STUDY"]
 
 _log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ _log = logging.getLogger(__name__)
 NO_EXPLAINER = "none"
 _CANVAS = 336  # px: 3 digits of 112 px, 4x the 84-px Triple MNIST canvas
 _INSTALL = 'pip install "multidigit[demo]"'
+#: The folder ``multidigit study`` writes by default; its ``model.keras`` is the demo's default.
+DEFAULT_STUDY = "multidigit-study"
 
 
 class DemoDependencyError(MultidigitError, ImportError):
@@ -112,9 +115,9 @@ class _Session:
 
     def read_prepared(self, x: np.ndarray, method: str, note: str = "") -> _Reading:
         """Predict and explain one (H, W) float image already at the model's size."""
-        from .training import predict
+        import multidigit as md
 
-        pred = predict(self.model, x[None, ..., None])
+        pred = md.predict(self.model, x[None, ..., None])
         probs = pred.probabilities[0]
         heads = [{str(d): float(p[d]) for d in range(len(p))} for p in probs]
         expl, msg = self.explain(x, method)
@@ -125,10 +128,10 @@ class _Session:
         """The explainer's maps for every head as an RGB picture, or a message why not."""
         if not method or method == NO_EXPLAINER:
             return None, ""
-        from .explain import explain
+        import multidigit as md
 
         try:
-            ex = explain(self.model, x[None, ..., None], method=method, head="all")
+            ex = md.explain(self.model, x[None, ..., None], method=method, head="all")
             return _figure_to_rgb(ex.plot(size=2.4)), ""
         # Any explainer, a third-party plugin included, may fail in its own way; the
         # app must answer with a message and keep serving, never show a stack trace.
@@ -139,11 +142,11 @@ class _Session:
     def random_test_image(self) -> tuple[np.ndarray, str]:
         """A random image of the built-in test split, at the model's size, and its label."""
         if self._test is None:
-            from .data import load_dataset
+            import multidigit as md
 
             # One image per label combination: 200 test images, generated offline in
             # about a second; load_dataset resizes them exactly like the training data.
-            ds = load_dataset("mini", images_per_class=1, n_digits=len(self.heads),
+            ds = md.load_dataset("mini", images_per_class=1, n_digits=len(self.heads),
                               image_size=self.size if self.size != (84, 84) else None)
             self._test = ds.test
         i = int(self._rng.integers(len(self._test)))
@@ -252,10 +255,10 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
     >>> app.launch(server_name="127.0.0.1")                                       # doctest: +SKIP
     """
     gr = require_gradio()
-    from .explain import list_explainers
+    import multidigit as md
 
     session = _Session(model, seed=seed)
-    methods = [NO_EXPLAINER, *list_explainers()]
+    methods = [NO_EXPLAINER, *md.list_explainers()]
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         gr.Markdown(f"## {title}\nDraw three digits left to right, upload an image, or "
                     "take a random test image. The model reads each position with its "
@@ -294,7 +297,7 @@ def _input_widgets(gr: Any, methods: list[str]) -> dict[str, Any]:
 
 def _output_widgets(gr: Any, heads: list[str]) -> dict[str, Any]:
     with gr.Row():
-        image = gr.Image(label="What the model received", type="numpy",
+        image = gr.Image(label="What the model received", type="numpy", format="png",
                          image_mode="L", interactive=False, height=200)
         label = gr.Textbox(label="Label read", interactive=False)
         message = gr.Textbox(label="Message", interactive=False)
@@ -302,7 +305,7 @@ def _output_widgets(gr: Any, heads: list[str]) -> dict[str, Any]:
         bars = [gr.Label(num_top_classes=10, label=f"{h}: position {i}")
                 for i, h in enumerate(heads)]
     explanation = gr.Image(label="Explainer maps, one per head", type="numpy",
-                           interactive=False)
+                           format="png", interactive=False)
     return {"image": image, "label": label, "message": message, "bars": bars,
             "explanation": explanation}
 
@@ -376,11 +379,44 @@ def launch(model: "keras.Model | str | os.PathLike[str]", *, host: str = "127.0.
     """
     require_gradio()
     if isinstance(model, (str, os.PathLike)):
-        from .models import load_model
+        import multidigit as md
 
-        model = load_model(Path(model))
+        model = md.load_model(Path(model))
     app = build_app(model)
     app.queue(default_concurrency_limit=1)  # one model, one prediction at a time
     app.launch(server_name=host, server_port=port, share=share,
                prevent_thread_lock=not block, **launch_options)
     return app
+
+
+def find_model(model: str | os.PathLike[str] | None = None,
+               study: str | os.PathLike[str] | None = None,
+               cwd: str | os.PathLike[str] = ".") -> Path:
+    """The ``.keras`` file to demonstrate: ``model``, else ``study/model.keras``, else
+    ``./multidigit-study/model.keras``.
+
+    Raises
+    ------
+    ModelError
+        The file does not exist; the one-line message says how to get a model.
+
+    Examples
+    --------
+    >>> find_model(study="multidigit-study")          # doctest: +SKIP
+    PosixPath('multidigit-study/model.keras')
+    """
+    get = (f"train one with `multidigit study --out {DEFAULT_STUDY}`, "
+           "or pass --model PATH.keras")
+    if model is not None:
+        path = Path(model).expanduser()
+        where = f"model file {str(path)!r}"
+    else:
+        folder = Path(study).expanduser() if study is not None else Path(cwd) / DEFAULT_STUDY
+        path = folder / "model.keras"
+        where = (f"{str(path)!r} (the folder `multidigit study` wrote)" if study is not None
+                 else f"no --model given and no {DEFAULT_STUDY}/model.keras here")
+    if path.is_file():
+        return path
+    if model is None and study is None:
+        raise ModelError(f"{where}: {get}.")
+    raise ModelError(f"{where} does not exist: {get}.")
