@@ -116,7 +116,7 @@ def _demo_command(args: argparse.Namespace) -> int:
     path = demo.find_model(args.model, args.study)
     from .models import load_model
 
-    model = load_model(path)
+    model = load_model(path, compile=False)  # inference only: no optimizer state needed
     problem = demo.model_fit_problem(model)
     if problem:
         print(f"multidigit: error: model {str(path)!r} does not fit the demo: {problem}",
