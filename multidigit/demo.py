@@ -38,6 +38,7 @@ from .demo_inputs import (  # noqa: F401  (model_fit_problem: also for the CLI)
     model_input_size,
     to_model_input,
 )
+from ._param_validation import check_bool, check_int, fail
 from .errors import ModelError, MultidigitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,6 +157,16 @@ class _Session:
         return _Reading(heads=[None] * len(self.heads), message=message)
 
 
+def _check_model_arg(model: Any, func: str, allowed: str = "a keras.Model") -> None:
+    """A bad *argument* (not a Keras model at all) is a ParameterError; a Keras model
+    that does not fit the demo still gets an app that says why."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise fail("model", f"{allowed} (from multidigit.build_model or load_model)",
+                   type(model).__name__, func)
+
+
 def _head_names(model: "keras.Model") -> list[str]:
     from .heads import model_head_names
 
@@ -254,6 +265,10 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
     >>> app = build_app(md.build_model(preset="small", input_shape=(28, 84, 1)))  # doctest: +SKIP
     >>> app.launch(server_name="127.0.0.1")                                       # doctest: +SKIP
     """
+    _check_model_arg(model, "build_app")
+    if not isinstance(title, str):
+        raise fail("title", "a string", title, "build_app")
+    check_int("seed", seed, min=0, func="build_app")
     gr = require_gradio()
     import multidigit as md
 
@@ -377,6 +392,13 @@ def launch(model: "keras.Model | str | os.PathLike[str]", *, host: str = "127.0.
     --------
     >>> launch("multidigit-study/model.keras", port=7860)   # doctest: +SKIP
     """
+    if not isinstance(host, str) or not host:
+        raise fail("host", "an interface name or address such as '127.0.0.1'", host, "launch")
+    check_int("port", port, min=1, max=65535, none_ok=True, func="launch")
+    check_bool("share", share, "launch")
+    check_bool("block", block, "launch")
+    if not isinstance(model, (str, os.PathLike)):
+        _check_model_arg(model, "launch", "a keras.Model or a .keras path")
     require_gradio()
     if isinstance(model, (str, os.PathLike)):
         import multidigit as md
@@ -405,6 +427,10 @@ def find_model(model: str | os.PathLike[str] | None = None,
     >>> find_model(study="multidigit-study")          # doctest: +SKIP
     PosixPath('multidigit-study/model.keras')
     """
+    for name, value in (("model", model), ("study", study), ("cwd", cwd)):
+        if not isinstance(value, (str, os.PathLike)) and (value is not None or name == "cwd"):
+            raise fail(name, "a path (str or os.PathLike)" + ("" if name == "cwd" else
+                       " or None"), value, "find_model")
     get = (f"train one with `multidigit study --out {DEFAULT_STUDY}`, "
            "or pass --model PATH.keras")
     if model is not None:
