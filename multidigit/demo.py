@@ -237,7 +237,7 @@ def _read_random(session: _Session, method: str) -> _Reading:
 
 
 def build_app(model: "keras.Model", *, title: str = "multidigit: read three digits",
-              seed: int = 0) -> "gr.Blocks":
+              seed: int = 0, example_on_load: bool = True) -> "gr.Blocks":
     """The demo as a Gradio Blocks app (not started: call ``.launch()`` or :func:`launch`).
 
     Parameters
@@ -250,6 +250,8 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
         Page title.
     seed : int
         Seed of the random test-image button.
+    example_on_load : bool
+        Read a random test image when the page opens, so it never starts blank.
 
     Returns
     -------
@@ -269,6 +271,7 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
     if not isinstance(title, str):
         raise fail("title", "a string", title, "build_app")
     check_int("seed", seed, min=0, func="build_app")
+    check_bool("example_on_load", example_on_load, "build_app")
     gr = require_gradio()
     import multidigit as md
 
@@ -282,7 +285,7 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
                     visible=bool(session.problem))
         ins = _input_widgets(gr, methods)
         outs = _output_widgets(gr, session.heads)
-        _wire(gr, session, ins, outs)
+        _wire(gr, session, ins, outs, app if example_on_load else None)
     return app
 
 
@@ -325,7 +328,8 @@ def _output_widgets(gr: Any, heads: list[str]) -> dict[str, Any]:
             "explanation": explanation}
 
 
-def _wire(gr: Any, session: _Session, ins: dict[str, Any], outs: dict[str, Any]) -> None:
+def _wire(gr: Any, session: _Session, ins: dict[str, Any], outs: dict[str, Any],
+          app: Any = None) -> None:
     targets = [outs["image"], outs["label"], *outs["bars"], outs["explanation"],
                outs["message"]]
     state = gr.State(None)  # the last image the model received, for re-explaining
@@ -358,6 +362,8 @@ def _wire(gr: Any, session: _Session, ins: dict[str, Any], outs: dict[str, Any])
     ins["upload"].upload(on_upload, [ins["upload"], m], everything, api_name=False)
     ins["random"].click(on_random, [m], everything, api_name="random_test_image")
     m.change(on_method, [state, m], everything, api_name="explain")
+    if app is not None:
+        app.load(on_random, [m], everything, api_name=False)
 
 
 # ----------------------------------------------------------------------------- launch
