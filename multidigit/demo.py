@@ -148,7 +148,7 @@ class _Session:
             # One image per label combination: 200 test images, generated offline in
             # about a second; load_dataset resizes them exactly like the training data.
             ds = md.load_dataset("mini", images_per_class=1, n_digits=len(self.heads),
-                              image_size=self.size if self.size != (84, 84) else None)
+                                 image_size=self.size)
             self._test = ds.test
         i = int(self._rng.integers(len(self._test)))
         return self._test.images[i, ..., 0], str(self._test.label_strings[i])
@@ -316,9 +316,10 @@ def _input_widgets(gr: Any, methods: list[str]) -> dict[str, Any]:
 def _output_widgets(gr: Any, heads: list[str]) -> dict[str, Any]:
     with gr.Row():
         image = gr.Image(label="What the model received", type="numpy", format="png",
-                         image_mode="L", interactive=False, height=200)
-        label = gr.Textbox(label="Label read", interactive=False)
-        message = gr.Textbox(label="Message", interactive=False)
+                         image_mode="L", interactive=False, height=200, scale=1)
+        with gr.Column(scale=2):
+            label = gr.Textbox(label="Label read", interactive=False)
+            message = gr.Textbox(label="Message", interactive=False)
     with gr.Row():
         bars = [gr.Label(num_top_classes=10, label=f"{h}: position {i}")
                 for i, h in enumerate(heads)]
