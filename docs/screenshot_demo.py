@@ -41,10 +41,10 @@ def _model(path: str | None):
         if path is not None:
             raise
     print("no model found: training a small one on the offline data (about a minute)")
-    ds = md.load_dataset("mini", images_per_class=3, image_size=(28, 28), seed=0)
+    ds = md.load_dataset("mini", images_per_class=10, image_size=(28, 28), seed=0)
     model = md.build_model("softmax", "categorical_crossentropy", input_shape=(28, 28, 1),
                            preset="small", seed=0)
-    model.fit(ds.train.images, ds.train.one_hot(), epochs=8, batch_size=64, verbose=0)
+    model.fit(ds.train.images, ds.train.one_hot(), epochs=12, batch_size=64, verbose=0)
     return model
 
 

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .demo_inputs import (  # noqa: F401  (model_fit_problem: also for the CLI)
+from ._param_validation import check_bool, check_int, fail
+from .demo_inputs import (  # model_fit_problem: the CLI uses it from here too
     canvas_to_grey,
     display_image,
     file_to_grey,
@@ -38,7 +39,6 @@ from .demo_inputs import (  # noqa: F401  (model_fit_problem: also for the CLI)
     model_input_size,
     to_model_input,
 )
-from ._param_validation import check_bool, check_int, fail
 from .errors import ModelError, MultidigitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -295,7 +295,7 @@ def _input_widgets(gr: Any, methods: list[str]) -> dict[str, Any]:
         with gr.Column():
             canvas = gr.Sketchpad(
                 value={"background": black, "layers": [], "composite": black},
-                label="Draw three digits, left to right", type="numpy",
+                label="Draw three digits, left to right, one in each third", type="numpy",
                 image_mode="RGBA", canvas_size=(_CANVAS, _CANVAS), fixed_canvas=True,
                 brush=gr.Brush(colors=["#FFFFFF"], default_color="#FFFFFF",
                                default_size=9, color_mode="fixed"),

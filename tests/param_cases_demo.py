@@ -5,9 +5,9 @@ Each case: (callable, args, kwargs, parameter name, fragment of the allowed valu
 
 from __future__ import annotations
 
-import pytest
-
 from functools import lru_cache
+
+import pytest
 
 from multidigit.demo import build_app, find_model, launch
 

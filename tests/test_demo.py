@@ -74,7 +74,7 @@ def _read_png(path) -> np.ndarray:
 
 
 def _check_reading(out, n_heads=3) -> None:
-    image, label, *bars, explanation, message = out
+    _image, label, *bars, _explanation, message = out
     assert len(bars) == n_heads
     assert len(label) == n_heads and label.isdigit(), message
     for head, bar in zip(label, bars):
