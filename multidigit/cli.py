@@ -122,8 +122,12 @@ def _demo_command(args: argparse.Namespace) -> int:
         print(f"multidigit: error: model {str(path)!r} does not fit the demo: {problem}",
               file=sys.stderr)
         return 2
-    print(f"multidigit demo: serving {path} (Ctrl+C stops)")
-    demo.launch(model, host=args.host, port=args.port, share=args.share)
+    app = demo.launch(model, host=args.host, port=args.port, share=args.share, block=False,
+                      quiet=True)
+    url = getattr(app, "share_url", None) or getattr(app, "local_url", None)
+    print(f"multidigit demo: {path} on {url or 'the address above'} "
+          f"(Ctrl+C stops{'' if args.share else '; --share adds a public link'})")
+    app.block_thread()
     return 0
 
 

@@ -271,15 +271,28 @@ def test_cli_finds_the_model_and_serves_on_loopback(monkeypatch, capsys, tmp_pat
 
     md.save_model(tiny_model, tmp_path / "multidigit-study" / "model.keras")
     calls = []
-    monkeypatch.setattr(demo, "launch", lambda model, **kw: calls.append((model, kw)))
+
+    class Running:  # what launch returns, without a server
+        local_url = "http://127.0.0.1:7860/"
+
+        def block_thread(self):
+            calls[-1][1]["blocked"] = True
+
+    def fake_launch(model, **kw):
+        calls.append((model, kw))
+        return Running()
+
+    monkeypatch.setattr(demo, "launch", fake_launch)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["demo"]) == 0  # ./multidigit-study/model.keras by default
     assert cli.main(["demo", "--study", "multidigit-study", "--port", "7999"]) == 0
+    common = {"share": False, "block": False, "quiet": True, "blocked": True}
     assert [kw for _, kw in calls] == [
-        {"host": "127.0.0.1", "port": None, "share": False},
-        {"host": "127.0.0.1", "port": 7999, "share": False},
+        {"host": "127.0.0.1", "port": None, **common},
+        {"host": "127.0.0.1", "port": 7999, **common},
     ]
-    assert "multidigit-study/model.keras" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "multidigit-study/model.keras on http://127.0.0.1:7860/" in out
     assert cli.main(["demo", "--model", "nope.keras"]) == 2
     assert "'nope.keras' does not exist" in capsys.readouterr().err
 
