@@ -32,6 +32,8 @@ __all__ = ["canvas_to_grey", "file_to_grey", "to_model_input", "display_image",
 
 #: Side used for a model input dimension left open (``None``): Triple MNIST's 84 px.
 DEFAULT_SIDE = 84
+#: Uploads larger than this (px, either side) are first box-reduced below it.
+MAX_SIDE = 2048
 _INK = 16  # grey level above which a canvas pixel counts as drawn (anti-aliasing is fainter)
 
 
@@ -79,6 +81,9 @@ def canvas_to_grey(value: Any) -> np.ndarray | None:
 def file_to_grey(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file (PNG, JPEG...) of any size as grey uint8, like the loader.
 
+    Images over :data:`MAX_SIDE` pixels a side are first reduced by an integer factor
+    (a box filter), so a phone photo does not need gigabytes to resize.
+
     Raises
     ------
     DataError
@@ -89,7 +94,14 @@ def file_to_grey(path: str | os.PathLike[str]) -> np.ndarray:
     name = os.path.basename(os.fspath(path))
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("L"))
+            grey = im.convert("L")
+            factor = -(-max(grey.size) // MAX_SIDE)
+            if factor > 1:
+                # A phone photo (thousands of pixels a side) would need gigabytes of
+                # float64 in the exact bicubic resize; a box reduce to <= MAX_SIDE px first
+                # changes nothing visible at the model's 28-84 px.
+                grey = grey.reduce(factor)
+            return np.asarray(grey)
     # Pillow raises several classes for a bad file (UnidentifiedImageError, OSError,
     # ValueError, SyntaxError, DecompressionBombError); all mean "cannot read this".
     except Exception as exc:  # noqa: BLE001

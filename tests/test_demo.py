@@ -307,3 +307,13 @@ def test_cli_refuses_a_model_that_does_not_fit(monkeypatch, capsys, tmp_path):
     assert cli.main(["demo", "--model", str(tmp_path / "rgb.keras")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "(H, W, 1) grey images" in err
+
+
+@pytest.mark.parametrize("preset", sorted(md.PRESETS))
+def test_every_preset_is_read_and_explained(preset):
+    from multidigit.demo import _read_canvas, _Session
+
+    model = md.build_model(preset=preset, input_shape=(28, 28, 1), seed=0)
+    reading = _read_canvas(_Session(model), _drawing(), "gradcam")
+    assert len(reading.label) == 3 and reading.message == ""
+    assert reading.explanation is not None and reading.x.shape == (28, 28)

@@ -66,3 +66,15 @@ def test_model_fit_problems_are_named():
     assert "have [11, 11, 11] classes" in model_fit_problem(eleven)
     two = keras.Model([x, keras.Input((3,))], keras.layers.Dense(10, name="digit_0")(flat))
     assert "2 inputs" in model_fit_problem(two)
+
+
+def test_huge_upload_is_reduced_first(tmp_path):
+    from PIL import Image
+
+    from multidigit.demo_inputs import MAX_SIDE
+
+    path = tmp_path / "photo.png"
+    Image.new("L", (3 * MAX_SIDE + 5, 40), 255).save(path)
+    grey = file_to_grey(path)
+    assert max(grey.shape) <= MAX_SIDE and grey.min() == 255
+    assert to_model_input(grey, (28, 84)).shape == (28, 84)
