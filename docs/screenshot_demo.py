@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import itertools
 import json
 import os
 import shutil
@@ -114,7 +115,7 @@ class Chromium:
                       buttons=0 if kind == "mouseReleased" else 1, clickCount=1)
 
         mouse("mousePressed", *points[0])
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
             for k in range(1, 9):
                 mouse("mouseMoved", x0 + (x1 - x0) * k / 8, y0 + (y1 - y0) * k / 8)
         mouse("mouseReleased", *points[-1])
