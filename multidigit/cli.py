@@ -124,8 +124,9 @@ def _demo_command(args: argparse.Namespace) -> int:
         return 2
     app = demo.launch(model, host=args.host, port=args.port, share=args.share, block=False,
                       quiet=True)
-    url = getattr(app, "share_url", None) or getattr(app, "local_url", None)
-    print(f"multidigit demo: {path} on {url or 'the address above'} "
+    url = (getattr(app, "share_url", None) or getattr(app, "local_url", None)
+           or f"http://{args.host}:{args.port or 7860}/")
+    print(f"multidigit demo: {path} on {url} "
           f"(Ctrl+C stops{'' if args.share else '; --share adds a public link'})")
     app.block_thread()
     return 0
