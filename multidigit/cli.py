@@ -82,7 +82,54 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--full-tuning", action="store_true", help="study-sized tuning run")
     study.add_argument("--seed", type=int, default=0)
     study.add_argument("--restart", action="store_true", help="ignore finished stages")
+
+    _add_demo_parser(sub)
     return parser
+
+
+# ---- demo (self-contained: its parser and its command)
+def _add_demo_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    demo = sub.add_parser(
+        "demo", help="draw digits in the browser and see what a model reads (Gradio)",
+        description="Serve a browser demo of a trained model: draw three digits, upload an "
+        "image or take a test image; see the label read, each head's probabilities and "
+        "the explainers' maps.  Needs the demo extra: pip install \"multidigit[demo]\".",
+    )
+    source = demo.add_mutually_exclusive_group()
+    source.add_argument("--model", metavar="PATH.keras", default=None,
+                        help="the model to demonstrate")
+    source.add_argument("--study", metavar="DIR", default=None,
+                        help="a folder `multidigit study` wrote (uses DIR/model.keras); "
+                        "default: ./multidigit-study")
+    demo.add_argument("--host", default="127.0.0.1",
+                      help="interface to serve on (default 127.0.0.1: this computer only)")
+    demo.add_argument("--port", type=int, default=None,
+                      help="port (default 7860, or the next free one)")
+    demo.add_argument("--share", action="store_true",
+                      help="also open a public *.gradio.live link (off unless asked)")
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from . import demo
+
+    demo.require_gradio()  # fail in one line before loading TensorFlow
+    path = demo.find_model(args.model, args.study)
+    from .models import load_model
+
+    model = load_model(path, compile=False)  # inference only: no optimizer state needed
+    problem = demo.model_fit_problem(model)
+    if problem:
+        print(f"multidigit: error: model {str(path)!r} does not fit the demo: {problem}",
+              file=sys.stderr)
+        return 2
+    app = demo.launch(model, host=args.host, port=args.port, share=args.share, block=False,
+                      quiet=True)
+    url = (getattr(app, "share_url", None) or getattr(app, "local_url", None)
+           or f"http://{args.host}:{args.port or 7860}/")
+    print(f"multidigit demo: {path} on {url} "
+          f"(Ctrl+C stops{'' if args.share else '; --share adds a public link'})")
+    app.block_thread()
+    return 0
 
 
 def _data_command(args: argparse.Namespace) -> int:
@@ -166,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .study import run_cli
 
             return run_cli(args)
+        if args.command == "demo":
+            return _demo_command(args)
     except MultidigitError as exc:
         print(f"multidigit: error: {exc}", file=sys.stderr)
         return 2
