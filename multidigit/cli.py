@@ -8,9 +8,12 @@ parses arguments (argparse) and imports the heavy modules lazily, so ``multidigi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from typing import Sequence
+import tempfile
+from typing import Iterator, Sequence
 
 from .errors import MultidigitError
 
@@ -135,14 +138,84 @@ def _data_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quiet_tensorflow() -> None:
-    """Silence TensorFlow's Python-side warnings (retracing notes) on the command line."""
+def _study_command(args: argparse.Namespace) -> int:
+    """``multidigit study``: run (or resume) the whole study with a progress display."""
+    from .study import run_study
+
+    run_study(args.data, args.out, quick=args.quick, seed=args.seed,
+              full_tuning=args.full_tuning, restart=args.restart, progress=True)
+    return 0
+
+
+# TensorFlow's start-up chatter.  It is written by C++ (absl) logging before absl is
+# initialised, so TF_CPP_MIN_LOG_LEVEL does not hide it, and it appears twice because
+# two shared libraries each link their own copy of TensorFlow's platform code
+# (libtensorflow_framework.so and the profiler's _pywrap_profiler_plugin.so).
+_TF_CHATTER = (
+    "All log messages before absl::InitializeLog() is called",
+    "oneDNN custom operations are on",
+    "port.cc:",
+    "cpu_feature_guard.cc:",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions",
+    "Unable to register cuDNN factory",
+    "Unable to register cuFFT factory",
+    "Unable to register cuBLAS factory",
+    "computation placer already registered",
+    "TF-TRT Warning",
+    "cuda_executor.cc",
+    "Could not find cuda drivers",
+)
+
+
+@contextlib.contextmanager
+def _filtered_stderr(chatter: Sequence[str] = _TF_CHATTER) -> Iterator[None]:
+    """Capture file descriptor 2 (C++ writes there, not to ``sys.stderr``) and pass
+    every line on except the known chatter, so a real error is never hidden."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (embedded interpreters): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", errors="replace")
+            kept = [ln for ln in text.splitlines(keepends=True)
+                    if not any(c in ln for c in chatter)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def _quiet_tensorflow(import_now: bool) -> None:
+    """Quiet TensorFlow's logs; with ``import_now``, import it with the chatter filtered.
+
+    Only what is printed changes: the oneDNN kernels stay on (TF_ENABLE_ONEDNN_OPTS=0
+    would change the numbers).
+    """
     import logging
-    import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if import_now:
+        with _filtered_stderr():
+            try:
+                import tensorflow  # noqa: F401
+            except ImportError:  # another Keras backend without TensorFlow installed
+                pass
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+# Sub-commands that import TensorFlow (the others answer without it).
+_TF_COMMANDS = {"study", "tune", "demo"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    _quiet_tensorflow()
+    _quiet_tensorflow(import_now=args.command in _TF_COMMANDS)
     try:
         if args.command == "data":
             if args.data_command is None:
@@ -163,9 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_cli(args)
         if args.command == "study":
-            from .study import run_cli
-
-            return run_cli(args)
+            return _study_command(args)
     except MultidigitError as exc:
         print(f"multidigit: error: {exc}", file=sys.stderr)
         return 2
