@@ -13,11 +13,12 @@ import json
 import os
 import sys
 import tempfile
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from .errors import MultidigitError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def _add_data_source(p: argparse.ArgumentParser) -> None:
@@ -31,19 +32,8 @@ def _add_data_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of the ``multidigit`` command."""
-    from . import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="multidigit",
-        description="Multi-label digit classification on Triple MNIST: data, "
-        "training, tuning, explanations and the whole study.",
-    )
-    parser.add_argument("--version", action="version", version=f"multidigit {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    # ---- data
+def _add_data_parser(sub: Any) -> None:
+    """The ``data`` sub-command and its actions: generate, export, describe."""
     data = sub.add_parser("data", help="generate, export or describe a dataset")
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION")
     gen = dsub.add_parser("generate", help="generate the offline set and write it as PNG folders")
@@ -59,6 +49,42 @@ def build_parser() -> argparse.ArgumentParser:
     desc = dsub.add_parser("describe", help="load a dataset and print a summary table")
     _add_data_source(desc)
     desc.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _add_study_parser(sub: Any) -> None:
+    """The ``study`` sub-command."""
+    study = sub.add_parser("study", help="reproduce the whole study and write a report")
+    study.add_argument("--data", default="mini",
+                       help="'mini' (offline, default), a folder path, or hf://owner/name")
+    study.add_argument(
+        "--out", default="multidigit-study",
+        help="output folder: new, empty, or one an earlier study wrote (it resumes there; "
+        "other settings there are an error unless --restart)",
+    )
+    study.add_argument("--quick", action="store_true", help="tiny settings (CI, tests)")
+    study.add_argument("--full-tuning", action="store_true", help="study-sized tuning run")
+    study.add_argument("--seed", type=int, default=0)
+    study.add_argument(
+        "--restart", action="store_true",
+        help="delete what the study wrote in --out (results, figures, model, tuning "
+        "project; nothing else) and start afresh",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``multidigit`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="multidigit",
+        description="Multi-label digit classification on Triple MNIST: data, "
+        "training, tuning, explanations and the whole study.",
+    )
+    parser.add_argument("--version", action="version", version=f"multidigit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    # ---- data
+    _add_data_parser(sub)
 
     # ---- tune
     tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
@@ -78,13 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--chief-port", default="8000")
 
     # ---- study
-    study = sub.add_parser("study", help="reproduce the whole study and write a report")
-    study.add_argument("--data", default="mini")
-    study.add_argument("--out", default="multidigit-study")
-    study.add_argument("--quick", action="store_true", help="tiny settings (CI, tests)")
-    study.add_argument("--full-tuning", action="store_true", help="study-sized tuning run")
-    study.add_argument("--seed", type=int, default=0)
-    study.add_argument("--restart", action="store_true", help="ignore finished stages")
+    _add_study_parser(sub)
     return parser
 
 

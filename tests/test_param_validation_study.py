@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from param_cases_study import CASES
 
 from multidigit.errors import ParameterError
-from param_cases_study import CASES
 
 
 @pytest.mark.parametrize("func, args, kwargs, param, allowed", CASES)

@@ -27,5 +27,11 @@ from .config import QUICK_SPACE, STAGES, STUDY_SMALL_SPACE, StudyConfig
 from .folder import MARKER
 from .runner import run_study
 
-__all__ = ["StudyConfig", "run_study", "STAGES", "STUDY_SMALL_SPACE", "QUICK_SPACE",
-           "MARKER"]
+__all__ = [
+           "MARKER",
+           "QUICK_SPACE",
+           "STAGES",
+           "STUDY_SMALL_SPACE",
+           "StudyConfig",
+           "run_study",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["StudyConfig", "STAGES", "STUDY_SMALL_SPACE", "QUICK_SPACE"]
+__all__ = ["QUICK_SPACE", "STAGES", "STUDY_SMALL_SPACE", "StudyConfig"]
 
 #: The stages of a study, in the order they run.
 STAGES = ("data", "compare", "cross_validation", "tuning", "final", "explain")
@@ -66,7 +66,7 @@ class StudyConfig:
 
     @classmethod
     def make(cls, *, data: str = "mini", seed: int = 0, quick: bool = False,
-             full_tuning: bool = False) -> "StudyConfig":
+             full_tuning: bool = False) -> StudyConfig:
         """The default settings, the ``quick`` ones, optionally with the full search."""
         if quick:
             cfg = cls(data=data, seed=seed, images_per_class=2, filters=(16, 32),

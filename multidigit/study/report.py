@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["render_report", "pct"]
+__all__ = ["pct", "render_report"]
 
 
 def pct(x: Any) -> str:

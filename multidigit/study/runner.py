@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .._param_validation import check_bool, check_int, fail
+from . import stages as S
 from .config import STAGE_WEIGHTS, StudyConfig
 from .folder import StudyFolder, json_text
 from .report import pct, render_report
-from . import stages as S
 
 __all__ = ["run_study"]
 

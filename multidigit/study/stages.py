@@ -20,8 +20,15 @@ from ..errors import MultidigitError
 from .config import StudyConfig
 from .folder import StudyFolder
 
-__all__ = ["load_data", "stage_data", "stage_compare", "stage_cv", "stage_tuning",
-           "stage_final", "stage_explain"]
+__all__ = [
+    "load_data",
+    "stage_compare",
+    "stage_cv",
+    "stage_data",
+    "stage_explain",
+    "stage_final",
+    "stage_tuning",
+]
 
 
 def load_data(cfg: StudyConfig) -> Any:
@@ -175,6 +182,6 @@ def stage_explain(run: StudyFolder, ds: Any) -> dict[str, Any]:
     for name in list_explainers():
         try:
             _explain_one(run, model, images, name, out)
-        except Exception as exc:  # one failing (plugin) explainer must not sink the run
+        except Exception as exc:  # noqa: BLE001  (a failing plugin must not sink the run)
             out["methods"][name] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
