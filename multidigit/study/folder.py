@@ -72,10 +72,13 @@ def _check_target(out: Path) -> dict[str, Any] | None:
     if out.is_dir() and any(out.iterdir()):
         names = sorted(p.name for p in out.iterdir())
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        older = (" (A study folder written before the marker file existed counts as "
+                 "foreign: delete it yourself if you no longer need it.)"
+                 if (out / "stages" / "config.json").exists() else "")
         raise DataError(
             f"--out {str(out)!r} is not empty ({shown}) and was not written by multidigit "
             "study; the study writes only into a new or empty folder or one of its own, so "
-            "that none of your files is overwritten. Choose another --out folder."
+            f"that none of your files is overwritten. Choose another --out folder.{older}"
         )
     return None
 
