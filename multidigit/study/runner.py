@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .._param_validation import check_bool, check_int, fail
+from ..errors import MultidigitError
 from . import stages as S
 from .config import STAGE_WEIGHTS, StudyConfig
 from .folder import StudyFolder, json_text
@@ -54,12 +55,26 @@ def _steps(run: StudyFolder, ds: Any, results: dict[str, Any],
     ]
 
 
+def _check_same_data(run: StudyFolder, cached: dict[str, Any], fingerprint: str) -> None:
+    """Finished stages are reused only if they were computed on the same data."""
+    old = cached.get("fingerprint")
+    if old is not None and old != fingerprint:
+        raise MultidigitError(
+            f"the data of {str(run.out)!r} changed since its finished stages were computed "
+            f"(--data {run.config.data!r} now holds other images or labels); pass --restart "
+            "to start the study again on the new data, or choose another --out folder."
+        )
+
+
 def _run_stages(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
     """Run every stage not yet finished; a finished one is read back from its file."""
     results: dict[str, Any] = {}
     steps = _steps(run, ds, results, progress)
+    fingerprint = S.data_fingerprint(ds)
     for i, (name, fn) in enumerate(steps, start=1):
         cached = run.load(name)
+        if cached is not None and name == "data":
+            _check_same_data(run, cached, fingerprint)
         if cached is not None:
             results[name] = cached
             run.done_weight += STAGE_WEIGHTS[name]
@@ -69,6 +84,8 @@ def _run_stages(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
         t = time.perf_counter()
         res = fn()
         res["seconds"] = time.perf_counter() - t
+        if name == "data":
+            res["fingerprint"] = fingerprint
         run.save(name, res)
         results[name] = res
         run.done_weight += STAGE_WEIGHTS[name]
@@ -141,7 +158,9 @@ def run_study(
     DataError
         ``out`` is a file, a folder of other files, or holds an unreadable study file.
     MultidigitError
-        ``out`` holds a study run with other settings and ``restart`` is not set.
+        ``out`` holds a study run with other settings, or its finished stages were
+        computed on other data (a hash of the images and labels is kept), and
+        ``restart`` is not set.
 
     Examples
     --------

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from multidigit.errors import DataError
+from multidigit.errors import DataError, MultidigitError
 from multidigit.study import StudyConfig, run_study
 from multidigit.study import stages as S
 from multidigit.study.folder import StudyFolder
+
+
+def _fake_data(pixel: float = 0.0) -> SimpleNamespace:
+    split = SimpleNamespace(images=np.full((2, 4, 4, 1), pixel, "float32"),
+                            labels=np.zeros((2, 3), "int64"))
+    return SimpleNamespace(splits={"train": split, "val": split, "test": split})
 
 
 def _fake_stages(monkeypatch, seen: dict):
@@ -35,7 +42,7 @@ def _fake_stages(monkeypatch, seen: dict):
                 "hamming_loss": 0.5, "n_images": 2}
         return {"test": test, "figures": {}}
 
-    monkeypatch.setattr(S, "load_data", lambda cfg: SimpleNamespace())
+    monkeypatch.setattr(S, "load_data", lambda cfg: _fake_data(seen.get("pixel", 0.0)))
     monkeypatch.setattr(S, "stage_data", figure_stage("samples_train"))
     monkeypatch.setattr(S, "stage_compare", lambda run, ds, p: {
         "best": {"activation": "softmax", "loss": "categorical_crossentropy"},
@@ -117,3 +124,26 @@ def test_figure_is_written_as_png(tmp_path):
     name = folder.figure(plt.figure(), "comparison")
     assert name == "comparison.png"
     assert (folder.fig_dir / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_resume_on_changed_data_is_refused(tmp_path, monkeypatch):
+    seen: dict = {}
+    _fake_stages(monkeypatch, seen)
+    out = tmp_path / "study"
+    run_study(out=out, quick=True)
+    saved = json.loads((out / "stages" / "data.json").read_text())
+    assert len(saved["fingerprint"]) == 64
+    run_study(out=out, quick=True)  # same data: resumes
+    seen["pixel"] = 1.0  # same settings, other images
+    with pytest.raises(MultidigitError, match="data of .* changed.*--restart"):
+        run_study(out=out, quick=True)
+    run_study(out=out, quick=True, restart=True)
+
+
+def test_fingerprint_depends_on_images_and_labels():
+    a, b = _fake_data(0.0), _fake_data(0.0)
+    assert S.data_fingerprint(a) == S.data_fingerprint(b)
+    b.splits["test"] = SimpleNamespace(images=b.splits["test"].images,
+                                       labels=np.ones((2, 3), "int64"))
+    assert S.data_fingerprint(a) != S.data_fingerprint(b)
+    assert S.data_fingerprint(a) != S.data_fingerprint(_fake_data(0.5))
