@@ -8,13 +8,17 @@ parses arguments (argparse) and imports the heavy modules lazily, so ``multidigi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from typing import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from .errors import MultidigitError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def _add_data_source(p: argparse.ArgumentParser) -> None:
@@ -28,19 +32,8 @@ def _add_data_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of the ``multidigit`` command."""
-    from . import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="multidigit",
-        description="Multi-label digit classification on Triple MNIST: data, "
-        "training, tuning, explanations and the whole study.",
-    )
-    parser.add_argument("--version", action="version", version=f"multidigit {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    # ---- data
+def _add_data_parser(sub: Any) -> None:
+    """The ``data`` sub-command and its actions: generate, export, describe."""
     data = sub.add_parser("data", help="generate, export or describe a dataset")
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION")
     gen = dsub.add_parser("generate", help="generate the offline set and write it as PNG folders")
@@ -56,6 +49,42 @@ def build_parser() -> argparse.ArgumentParser:
     desc = dsub.add_parser("describe", help="load a dataset and print a summary table")
     _add_data_source(desc)
     desc.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _add_study_parser(sub: Any) -> None:
+    """The ``study`` sub-command."""
+    study = sub.add_parser("study", help="reproduce the whole study and write a report")
+    study.add_argument("--data", default="mini",
+                       help="'mini' (offline, default), a folder path, or hf://owner/name")
+    study.add_argument(
+        "--out", default="multidigit-study",
+        help="output folder: new, empty, or one an earlier study wrote (it resumes there; "
+        "other settings there are an error unless --restart)",
+    )
+    study.add_argument("--quick", action="store_true", help="tiny settings (CI, tests)")
+    study.add_argument("--full-tuning", action="store_true", help="study-sized tuning run")
+    study.add_argument("--seed", type=int, default=0)
+    study.add_argument(
+        "--restart", action="store_true",
+        help="delete what the study wrote in --out (results, figures, model, tuning "
+        "project; nothing else) and start afresh",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``multidigit`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="multidigit",
+        description="Multi-label digit classification on Triple MNIST: data, "
+        "training, tuning, explanations and the whole study.",
+    )
+    parser.add_argument("--version", action="version", version=f"multidigit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    # ---- data
+    _add_data_parser(sub)
 
     # ---- tune
     tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
@@ -75,14 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--chief-port", default="8000")
 
     # ---- study
-    study = sub.add_parser("study", help="reproduce the whole study and write a report")
-    study.add_argument("--data", default="mini")
-    study.add_argument("--out", default="multidigit-study")
-    study.add_argument("--quick", action="store_true", help="tiny settings (CI, tests)")
-    study.add_argument("--full-tuning", action="store_true", help="study-sized tuning run")
-    study.add_argument("--seed", type=int, default=0)
-    study.add_argument("--restart", action="store_true", help="ignore finished stages")
+    _add_study_parser(sub)
 
+    # ---- demo
     _add_demo_parser(sub)
     return parser
 
@@ -150,7 +174,7 @@ def _data_command(args: argparse.Namespace) -> int:
         root = D.export_dataset(ds, args.out, overwrite=args.overwrite, progress=True)
         console.print(f"[green]wrote[/green] {ds!r} to {root}")
         return 0
-    size = (args.image_size, args.image_size) if args.image_size else None
+    size = args.image_size
     ds = D.load_dataset(
         args.data,
         image_size=size,
@@ -182,14 +206,84 @@ def _data_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quiet_tensorflow() -> None:
-    """Silence TensorFlow's Python-side warnings (retracing notes) on the command line."""
+def _study_command(args: argparse.Namespace) -> int:
+    """``multidigit study``: run (or resume) the whole study with a progress display."""
+    from .study import run_study
+
+    run_study(args.data, args.out, quick=args.quick, seed=args.seed,
+              full_tuning=args.full_tuning, restart=args.restart, progress=True)
+    return 0
+
+
+# TensorFlow's start-up chatter.  It is written by C++ (absl) logging before absl is
+# initialised, so TF_CPP_MIN_LOG_LEVEL does not hide it, and it appears twice because
+# two shared libraries each link their own copy of TensorFlow's platform code
+# (libtensorflow_framework.so and the profiler's _pywrap_profiler_plugin.so).
+_TF_CHATTER = (
+    "All log messages before absl::InitializeLog() is called",
+    "oneDNN custom operations are on",
+    "port.cc:",
+    "cpu_feature_guard.cc:",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions",
+    "Unable to register cuDNN factory",
+    "Unable to register cuFFT factory",
+    "Unable to register cuBLAS factory",
+    "computation placer already registered",
+    "TF-TRT Warning",
+    "cuda_executor.cc",
+    "Could not find cuda drivers",
+)
+
+
+@contextlib.contextmanager
+def _filtered_stderr(chatter: Sequence[str] = _TF_CHATTER) -> Iterator[None]:
+    """Capture file descriptor 2 (C++ writes there, not to ``sys.stderr``) and pass
+    every line on except the known chatter, so a real error is never hidden."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (embedded interpreters): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", errors="replace")
+            kept = [ln for ln in text.splitlines(keepends=True)
+                    if not any(c in ln for c in chatter)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def _quiet_tensorflow(import_now: bool) -> None:
+    """Quiet TensorFlow's logs; with ``import_now``, import it with the chatter filtered.
+
+    Only what is printed changes: the oneDNN kernels stay on (TF_ENABLE_ONEDNN_OPTS=0
+    would change the numbers).
+    """
     import logging
-    import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if import_now:
+        with _filtered_stderr():
+            try:
+                import tensorflow  # noqa: F401
+            except ImportError:  # another Keras backend without TensorFlow installed
+                pass
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+# Sub-commands that import TensorFlow (the others answer without it).
+_TF_COMMANDS = {"study", "tune", "demo"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    _quiet_tensorflow()
+    _quiet_tensorflow(import_now=args.command in _TF_COMMANDS)
     try:
         if args.command == "data":
             if args.data_command is None:
@@ -210,9 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_cli(args)
         if args.command == "study":
-            from .study import run_cli
-
-            return run_cli(args)
+            return _study_command(args)
         if args.command == "demo":
             return _demo_command(args)
     except MultidigitError as exc:

@@ -9,7 +9,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _blocks(text: str) -> list[str]:
-    return re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)
+    return re.findall(r"```bash\n(.*?)\n```", text, flags=re.DOTALL)
 
 
 def test_first_command_runs_the_study():

@@ -8,6 +8,8 @@ import pytest
 
 from multidigit import study as S
 from multidigit.errors import MultidigitError
+from multidigit.study import stages
+from multidigit.study.folder import MARKER
 
 
 def _tiny_config(**kw) -> S.StudyConfig:
@@ -22,12 +24,12 @@ def _tiny_config(**kw) -> S.StudyConfig:
 @pytest.mark.slow
 def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
     out = tmp_path / "study"
-    real_tuning = S._stage_tuning
+    real_tuning = stages.stage_tuning
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(S, "_stage_tuning", interrupted)
+    monkeypatch.setattr(stages, "stage_tuning", interrupted)
     with pytest.raises(KeyboardInterrupt):
         S.run_study(out=out, config=_tiny_config())
     done = sorted(p.stem for p in (out / "stages").glob("*.json"))
@@ -35,7 +37,7 @@ def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
     assert not (out / "metrics.json").exists()
     before = {p.name: p.stat().st_mtime_ns for p in (out / "stages").glob("*.json")}
 
-    monkeypatch.setattr(S, "_stage_tuning", real_tuning)
+    monkeypatch.setattr(stages, "stage_tuning", real_tuning)
     metrics = S.run_study(out=out, config=_tiny_config())
     # finished stages were not run again
     for name in ("data.json", "compare.json", "cross_validation.json"):
@@ -56,6 +58,12 @@ def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
     for name, info in on_disk["stages"]["explain"]["methods"].items():
         assert "error" not in info, (name, info)
 
+    # every file the study wrote is listed in its marker (what --restart may delete)
+    listed = set(json.loads((out / MARKER).read_text())["files"])
+    written = {str(p.relative_to(out)) for p in out.rglob("*")
+               if p.is_file() and "tuning" not in p.parts and p.name != MARKER}
+    assert written == listed
+
     # other settings in the same folder: a clear error, not silent mixing
     with pytest.raises(MultidigitError, match="--restart"):
         S.run_study(out=out, config=_tiny_config(seed=1))
@@ -70,8 +78,10 @@ def test_quick_and_default_configs_differ():
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    target = tmp_path / "metrics.json"
-    S._atomic_write(target, "{}")
+    from multidigit.study.folder import StudyFolder
+
+    folder = StudyFolder(tmp_path, S.StudyConfig.make(quick=True))
+    target = folder.write_text("metrics.json", "{}")
 
     class Boom(Exception):
         pass
@@ -83,6 +93,6 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(Boom):
-        S._atomic_write(target, '{"new": 1}')
+        folder.write_text("metrics.json", '{"new": 1}')
     assert target.read_text() == "{}"
-    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "metrics.json", "stages"]

@@ -1,0 +1,92 @@
+"""The settings of one study run: :class:`StudyConfig`, its presets and search spaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["QUICK_SPACE", "STAGES", "STUDY_SMALL_SPACE", "StudyConfig"]
+
+#: The stages of a study, in the order they run.
+STAGES = ("data", "compare", "cross_validation", "tuning", "final", "explain")
+
+#: A small search space that fits the default run's budget on a 2-core CPU.
+STUDY_SMALL_SPACE: dict[str, dict[str, Any]] = {
+    "preset": {"type": "fixed", "value": "fast"},
+    "conv_1": {"type": "choice", "values": [32, 48]},
+    "conv_2": {"type": "choice", "values": [64, 96]},
+    "conv_3": {"type": "choice", "values": [64, 96]},
+    "dense_units": {"type": "choice", "values": [128, 256]},
+    "learning_rate": {"type": "choice", "values": [1e-3, 2e-3]},
+}
+
+#: The --quick run's space: two tiny trials.
+QUICK_SPACE: dict[str, dict[str, Any]] = {
+    "preset": {"type": "fixed", "value": "fast"},
+    "conv_1": {"type": "choice", "values": [8, 16]},
+    "conv_2": {"type": "fixed", "value": 32},
+    "dense_units": {"type": "fixed", "value": 64},
+}
+
+# Rough share of the run's time per stage, for the time estimate.
+STAGE_WEIGHTS = {"data": 0.02, "compare": 0.35, "cross_validation": 0.15, "tuning": 0.15,
+                 "final": 0.28, "explain": 0.05}
+
+
+@dataclass
+class StudyConfig:
+    """Settings of one study run; :meth:`make` builds the ``quick`` and default presets.
+
+    Examples
+    --------
+    >>> cfg = StudyConfig.make(quick=True, seed=1)
+    >>> cfg.seed, cfg.quick, cfg.final_epochs
+    (1, True, 6)
+    """
+
+    data: str = "mini"
+    seed: int = 0
+    image_size: int = 28
+    images_per_class: int = 10
+    preset: str = "fast"
+    filters: tuple[int, ...] = (32, 64, 64)
+    dense_units: int = 128
+    compare_k: int = 3
+    compare_epochs: int = 4
+    cv_k: int = 3
+    cv_epochs: int = 6
+    tune_space: Any = field(default_factory=lambda: dict(STUDY_SMALL_SPACE))
+    tune_tuner: str = "random"
+    tune_trials: int = 4
+    tune_epochs: int = 3
+    final_epochs: int = 12
+    batch_size: int = 64
+    n_explain: int = 4
+    quick: bool = False
+
+    @classmethod
+    def make(cls, *, data: str = "mini", seed: int = 0, quick: bool = False,
+             full_tuning: bool = False) -> StudyConfig:
+        """The default settings, the ``quick`` ones, optionally with the full search."""
+        if quick:
+            cfg = cls(data=data, seed=seed, images_per_class=2, filters=(16, 32),
+                      dense_units=64, compare_k=2, compare_epochs=1, cv_k=2, cv_epochs=1,
+                      tune_space=dict(QUICK_SPACE), tune_trials=2, tune_epochs=1,
+                      final_epochs=6, n_explain=2, quick=True)
+        else:
+            cfg = cls(data=data, seed=seed)
+        if full_tuning:  # the study's own search: 20 trials x 20 epochs over its space
+            cfg.tune_space, cfg.tune_trials, cfg.tune_epochs = "study", 20, 20
+            cfg.batch_size = 32
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-ready dict (``filters`` as a list)."""
+        d = dict(self.__dict__)
+        d["filters"] = list(self.filters)
+        return d
+
+    def model_params(self) -> dict[str, Any]:
+        """The :func:`multidigit.build_model` keywords of the study's base model."""
+        return {"preset": self.preset, "filters": list(self.filters),
+                "dense_units": self.dense_units}

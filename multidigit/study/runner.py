@@ -1,0 +1,191 @@
+"""The study driver: :func:`run_study` runs the stages in order, resuming finished ones."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .._param_validation import check_bool, check_int, fail
+from ..errors import MultidigitError
+from . import stages as S
+from .config import STAGE_WEIGHTS, StudyConfig
+from .folder import StudyFolder, json_text
+from .report import pct, render_report
+
+__all__ = ["run_study"]
+
+
+def _check_arguments(data: Any, out: Any, quick: Any, seed: Any, full_tuning: Any,
+                     restart: Any, progress: Any, config: Any) -> None:
+    func = "run_study"
+    if not isinstance(data, (str, os.PathLike)):
+        raise fail("data", "'mini', a folder path or 'hf://owner/name'", data, func)
+    if not isinstance(out, (str, os.PathLike)) or not str(out):
+        raise fail("out", "a folder path (str or os.PathLike)", out, func)
+    check_int("seed", seed, min=0, func=func)
+    for name, value in (("quick", quick), ("full_tuning", full_tuning),
+                        ("restart", restart), ("progress", progress)):
+        check_bool(name, value, func)
+    if config is not None and not isinstance(config, StudyConfig):
+        raise fail("config", "a StudyConfig or None", config, func)
+
+
+def _use_agg_backend() -> None:
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
+        matplotlib.use("Agg")
+
+
+def _steps(run: StudyFolder, ds: Any, results: dict[str, Any],
+           progress: bool) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+    def best() -> dict[str, str]:
+        return results["compare"]["best"]
+
+    return [
+        ("data", lambda: S.stage_data(run, ds)),
+        ("compare", lambda: S.stage_compare(run, ds, progress)),
+        ("cross_validation", lambda: S.stage_cv(run, ds, best(), progress)),
+        ("tuning", lambda: S.stage_tuning(run, ds, best(), progress)),
+        ("final", lambda: S.stage_final(run, ds, best(), results["tuning"], progress)),
+        ("explain", lambda: S.stage_explain(run, ds)),
+    ]
+
+
+def _check_same_data(run: StudyFolder, cached: dict[str, Any], fingerprint: str) -> None:
+    """Finished stages are reused only if they were computed on the same data."""
+    old = cached.get("fingerprint")
+    if old is not None and old != fingerprint:
+        raise MultidigitError(
+            f"the data of {str(run.out)!r} changed since its finished stages were computed "
+            f"(--data {run.config.data!r} now holds other images or labels); pass --restart "
+            "to start the study again on the new data, or choose another --out folder."
+        )
+
+
+def _run_stages(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
+    """Run every stage not yet finished; a finished one is read back from its file."""
+    results: dict[str, Any] = {}
+    steps = _steps(run, ds, results, progress)
+    fingerprint = S.data_fingerprint(ds)
+    for i, (name, fn) in enumerate(steps, start=1):
+        cached = run.load(name)
+        if cached is not None and name == "data":
+            _check_same_data(run, cached, fingerprint)
+        if cached is not None:
+            results[name] = cached
+            run.done_weight += STAGE_WEIGHTS[name]
+            run.say(f"[dim]stage {i}/{len(steps)} {name}: already done, resumed[/dim]")
+            continue
+        run.say(f"[bold cyan]stage {i}/{len(steps)}: {name}[/bold cyan]  ({run.eta()})")
+        t = time.perf_counter()
+        res = fn()
+        res["seconds"] = time.perf_counter() - t
+        if name == "data":
+            res["fingerprint"] = fingerprint
+        run.save(name, res)
+        results[name] = res
+        run.done_weight += STAGE_WEIGHTS[name]
+        run.say(f"[green]stage {name} done[/green] in {res['seconds']:.0f}s  ({run.eta()})")
+    return results
+
+
+def _summary(run: StudyFolder, fin: dict[str, Any]) -> None:
+    """The result in a narrow two-column table: readable at 80 columns and in a log."""
+    if run.console is None:
+        return
+    from rich.table import Table
+
+    table = Table(title="multidigit study: test split", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("per-digit accuracy", pct(fin["mean_digit_accuracy"]))
+    table.add_row("whole-number accuracy", pct(fin["whole_accuracy"]))
+    table.add_row("by position", ", ".join(pct(a) for a in fin["digit_accuracy"]))
+    run.console.print(table)
+    run.say(f"[bold green]report[/bold green]: {run.out / 'report.html'}")
+
+
+def run_study(
+    data: str | os.PathLike[str] = "mini",
+    out: str | os.PathLike[str] = "multidigit-study",
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    full_tuning: bool = False,
+    restart: bool = False,
+    progress: bool = False,
+    config: StudyConfig | None = None,
+) -> dict[str, Any]:
+    """Run the whole study and write ``report.html`` and ``metrics.json`` into ``out``.
+
+    Parameters
+    ----------
+    data : str
+        ``"mini"`` (offline default), a folder path or ``"hf://owner/name"``.
+    out : path
+        Output folder: new, empty, or written by an earlier study (any other folder is
+        refused, so that no file of yours is overwritten).  Running again with the
+        same folder and settings resumes after the last finished stage; other
+        settings in the same folder are an error unless ``restart``.
+    quick : bool
+        Tiny settings (CI and tests; minutes, accuracy far from the default run).
+    seed : int
+        Seed of data and models.
+    full_tuning : bool
+        Run the study's own search (20 trials x 20 epochs): hours on a CPU.
+    restart : bool
+        Delete what the study wrote in ``out`` before (stage results, figures, model,
+        report and its tuning project; nothing else) and start afresh.
+    progress : bool
+        Show stages, epochs and trials with rich, with a time estimate.
+    config : StudyConfig, optional
+        Explicit settings (``data``, ``seed``, ``quick`` and ``full_tuning`` are then
+        ignored).
+
+    Returns
+    -------
+    dict
+        The content of ``metrics.json``.
+
+    Raises
+    ------
+    ParameterError
+        A bad argument.
+    DataError
+        ``out`` is a file, a folder of other files, or holds an unreadable study file.
+    MultidigitError
+        ``out`` holds a study run with other settings, or its finished stages were
+        computed on other data (a hash of the images and labels is kept), and
+        ``restart`` is not set.
+
+    Examples
+    --------
+    >>> from multidigit.study import run_study
+    >>> metrics = run_study(out="study", quick=True)           # doctest: +SKIP
+    >>> metrics["stages"]["final"]["test"]["mean_digit_accuracy"]  # doctest: +SKIP
+    """
+    _check_arguments(data, out, quick, seed, full_tuning, restart, progress, config)
+    _use_agg_backend()
+    console = None
+    if progress:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    cfg = config or StudyConfig.make(data=str(data), seed=seed, quick=quick,
+                                     full_tuning=full_tuning)
+    run = StudyFolder(Path(out).expanduser(), cfg, restart, console)
+    results = _run_stages(run, S.load_data(cfg), progress)
+    metrics = {
+        "config": cfg.to_dict(),
+        "seconds": sum(float(r.get("seconds", 0.0)) for r in results.values()),
+        "final": {"test": results["final"]["test"]},
+        "stages": results,
+    }
+    run.write_text("metrics.json", json_text(metrics))
+    run.write_text("report.html", render_report(cfg, metrics, run.fig_dir))
+    _summary(run, results["final"]["test"])
+    return metrics

@@ -1,0 +1,208 @@
+"""The six stages of a study; each returns a JSON-ready dict that is saved as it ends.
+
+1. ``data``: describe the data, sample images per split;
+2. ``compare``: output activation x loss, all four combinations, grouped folds;
+3. ``cross_validation``: the winning combination, learning curves;
+4. ``tuning``: a keras-tuner search (small by default, study-sized on request);
+5. ``final``: retrain on train + val, one evaluation on the untouched test split;
+6. ``explain``: explain a few test images with every registered explainer.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..errors import MultidigitError
+from .config import StudyConfig
+from .folder import StudyFolder
+
+__all__ = [
+    "data_fingerprint",
+    "load_data",
+    "stage_compare",
+    "stage_cv",
+    "stage_data",
+    "stage_explain",
+    "stage_final",
+    "stage_tuning",
+]
+
+
+def load_data(cfg: StudyConfig) -> Any:
+    """The dataset of the study, as :func:`multidigit.load_dataset` loads it."""
+    from ..data import load_dataset
+
+    size = (cfg.image_size, cfg.image_size) if cfg.image_size else None
+    return load_dataset(cfg.data, image_size=size, seed=cfg.seed,
+                        images_per_class=cfg.images_per_class, progress=False)
+
+
+def data_fingerprint(ds: Any) -> str:
+    """A hash of every split's images and labels: a resumed study checks it is unchanged.
+
+    Examples
+    --------
+    >>> data_fingerprint(load_data(StudyConfig.make(quick=True)))[:12]  # doctest: +SKIP
+    '3f1c...'
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, split in sorted(ds.splits.items()):
+        digest.update(name.encode())
+        for array in (split.images, split.labels):
+            a = np.ascontiguousarray(array)
+            digest.update(f"{a.dtype}{a.shape}".encode())
+            digest.update(memoryview(a).cast("B"))  # no copy of the images
+    return digest.hexdigest()
+
+
+def stage_data(run: StudyFolder, ds: Any) -> dict[str, Any]:
+    """Stage 1: the dataset's summary and sample images of each split."""
+    from .. import plots
+
+    figs = {f"samples_{name}": run.figure(plots.plot_samples(split, n=8), f"samples_{name}")
+            for name, split in ds.splits.items()}
+    return {"describe": ds.describe(), "figures": figs}
+
+
+def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
+    """Stage 2: the four output activation x loss combinations on the same folds."""
+    from .. import plots
+    from ..training import compare
+
+    cfg = run.config
+    res = compare(ds, k=cfg.compare_k, model_params=cfg.model_params(),
+                  epochs=cfg.compare_epochs, batch_size=cfg.batch_size, seed=cfg.seed,
+                  progress=progress)
+    out = res.to_dict()
+    best = res.rows[0]
+    out["best"] = {"activation": best["activation"], "loss": best["loss"]}
+    out["figures"] = {"comparison": run.figure(plots.plot_comparison(res), "comparison")}
+    return out
+
+
+def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
+             progress: bool) -> dict[str, Any]:
+    """Stage 3: grouped cross-validation of the winning combination."""
+    from .. import plots
+    from ..training import cross_validate
+
+    cfg = run.config
+    params = {**cfg.model_params(), **best}
+    res = cross_validate(ds, k=cfg.cv_k, model_params=params, epochs=cfg.cv_epochs,
+                         batch_size=cfg.batch_size, seed=cfg.seed, progress=progress)
+    out = res.to_dict()
+    out["figures"] = {
+        "learning_curves": run.figure(plots.plot_learning_curves(res.histories),
+                                      "learning_curves")
+    }
+    return out
+
+
+def stage_tuning(run: StudyFolder, ds: Any, best: dict[str, str],
+                 progress: bool) -> dict[str, Any]:
+    """Stage 4: a keras-tuner search in the study's own project folder."""
+    from ..tuning import tune
+
+    cfg = run.config
+    res = tune(ds, search_space=cfg.tune_space, tuner=cfg.tune_tuner,
+               max_trials=cfg.tune_trials, epochs=cfg.tune_epochs,
+               directory=str(run.tuning_project()), project_name="study", resume=True,
+               seed=cfg.seed, batch_size=cfg.batch_size, retrain=False, progress=progress,
+               activation=best["activation"], loss=best["loss"])
+    out = res.to_dict()
+    out["figures"] = {"tuning": run.figure(res.plot(), "tuning")}
+    return out
+
+
+def _final_model_params(cfg: StudyConfig, best: dict[str, str],
+                        tuned: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    from ..tuning import model_kwargs
+
+    hp = dict(tuned.get("best_hyperparameters") or {})
+    batch = int(hp.pop("batch_size", cfg.batch_size))
+    params = {**cfg.model_params(), **model_kwargs(hp), **best}
+    params.setdefault("preset", cfg.preset)
+    return params, batch
+
+
+def _final_figures(run: StudyFolder, model: Any, result: Any, hist: Any) -> dict[str, str]:
+    from .. import plots
+
+    figs = {
+        "confusion": run.figure(plots.plot_confusion_matrices(result), "confusion"),
+        "final_curves": run.figure(plots.plot_learning_curves(hist), "final_curves"),
+    }
+    try:
+        figs["model"] = run.figure(plots.plot_model(model), "model")
+    except MultidigitError as exc:  # graphviz missing: say so in the report
+        figs["model_error"] = str(exc)
+    return figs
+
+
+def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str, Any],
+                progress: bool) -> dict[str, Any]:
+    """Stage 5: retrain on train + val, evaluate once on test, save the model."""
+    from ..data import Split
+    from ..models import build_model, save_model
+    from ..training import evaluate, train
+
+    cfg = run.config
+    params, batch = _final_model_params(cfg, best, tuned)
+    # "all training data": train + val (val is only used for model choice above)
+    full = Split(np.concatenate([ds.train.images, ds.val.images]),
+                 np.concatenate([ds.train.labels, ds.val.labels]), "train+val")
+    model = build_model(input_shape=ds.image_shape, n_digits=ds.n_digits, seed=cfg.seed,
+                        **params)
+    t = time.perf_counter()
+    hist = train(model, full, epochs=cfg.final_epochs, batch_size=batch, validation=None,
+                 early_stopping=False, seed=cfg.seed, progress=progress)
+    seconds = time.perf_counter() - t
+    result = evaluate(model, ds.test)
+    save_model(model, run.claim("model.keras"))
+    return {"model_params": params, "batch_size": batch, "epochs": cfg.final_epochs,
+            "train_seconds": seconds, "train_images": len(full),
+            "history": hist.to_dict() if hasattr(hist, "to_dict") else None,
+            "test": result.to_dict(), "figures": _final_figures(run, model, result, hist)}
+
+
+def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
+                 out: dict[str, Any]) -> None:
+    from ..explain import explain, get_explainer
+
+    t = time.perf_counter()
+    opts: dict[str, Any] = {}
+    if name == "deepdream":
+        opts = {"steps": 5 if run.config.quick else 20}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = explain(model, images, method=name, **opts)
+    fig = ex.plot()
+    key = name.replace("+", "p")
+    out["figures"][key] = run.figure(fig, f"explain_{key}")
+    out["methods"][name] = {
+        "seconds": time.perf_counter() - t,
+        "shape": list(np.shape(ex.maps)),
+        "model_level": bool(getattr(get_explainer(name), "model_level", False)),
+    }
+
+
+def stage_explain(run: StudyFolder, ds: Any) -> dict[str, Any]:
+    """Stage 6: every registered explainer on a few test images, one figure each."""
+    from ..explain import list_explainers
+    from ..models import load_model
+
+    model = load_model(run.out / "model.keras")
+    images = ds.test.images[: run.config.n_explain]
+    out: dict[str, Any] = {"methods": {}, "figures": {}}
+    for name in list_explainers():
+        try:
+            _explain_one(run, model, images, name, out)
+        except Exception as exc:  # noqa: BLE001  (a failing plugin must not sink the run)
+            out["methods"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out

@@ -1,0 +1,95 @@
+"""The command line: one-line errors, no TensorFlow chatter, study wiring."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from multidigit import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _one_line_error(capsys, argv, fragment):
+    status = cli.main(argv)
+    err = capsys.readouterr().err
+    assert status != 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("multidigit: error:") and fragment in lines[0]
+    assert "Traceback" not in err
+
+
+def test_study_output_path_that_is_a_file(tmp_path, capsys):
+    out = tmp_path / "report"
+    out.write_text("mine")
+    _one_line_error(capsys, ["study", "--quick", "--out", str(out)], "is a file")
+    assert out.read_text() == "mine"
+
+
+def test_study_corrupt_config(tmp_path, capsys):
+    from multidigit.study import StudyConfig
+    from multidigit.study.folder import StudyFolder
+
+    out = tmp_path / "study"
+    StudyFolder(out, StudyConfig.make(quick=True))
+    (out / "stages" / "config.json").write_text("{truncated")
+    _one_line_error(capsys, ["study", "--quick", "--out", str(out)], "--restart")
+
+
+def test_study_folder_of_user_files(tmp_path, capsys):
+    (tmp_path / "metrics.json").write_text("{}")
+    _one_line_error(capsys, ["study", "--quick", "--out", str(tmp_path)],
+                    "not written by multidigit study")
+    assert (tmp_path / "metrics.json").read_text() == "{}"
+
+
+def test_study_command_passes_its_options(monkeypatch):
+    from multidigit import study
+
+    seen = {}
+    monkeypatch.setattr(study, "run_study", lambda *a, **k: seen.update(args=a, kw=k))
+    assert cli.main(["study", "--quick", "--seed", "3", "--restart", "--out", "x"]) == 0
+    assert seen["args"] == ("mini", "x")
+    assert seen["kw"] == {"quick": True, "seed": 3, "full_tuning": False, "restart": True,
+                          "progress": True}
+
+
+def test_filtered_stderr_drops_only_the_chatter(capfd):
+    with cli._filtered_stderr():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called "
+                    b"are written to STDERR\n")
+        os.write(2, b"I0000 00:00:1.2 6980 port.cc:153] oneDNN custom operations are on.\n")
+        os.write(2, b"a real error\n")
+    err = capfd.readouterr().err
+    assert err == "a real error\n"
+
+
+def test_filtered_stderr_passes_the_lines_on_an_exception(capfd):
+    with pytest.raises(RuntimeError), cli._filtered_stderr():
+        os.write(2, b"why it failed\n")
+        raise RuntimeError
+    assert capfd.readouterr().err == "why it failed\n"
+
+
+@pytest.mark.slow
+def test_study_console_has_no_tensorflow_chatter(tmp_path):
+    """The whole --quick study in a subprocess, as a user runs it (about a minute)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "MPLBACKEND": "Agg"}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user's shell has it
+    proc = subprocess.run(
+        [sys.executable, "-m", "multidigit", "study", "--quick", "--out",
+         str(tmp_path / "study")],
+        capture_output=True, text=True, env=env, timeout=900, cwd=tmp_path, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for word in ("oneDNN", "absl", "port.cc", "Traceback"):
+        assert word not in proc.stderr, proc.stderr
+    assert "stage 6/6: explain" in proc.stderr
+    assert "per-digit accuracy" in proc.stderr and "report.html" in proc.stderr
+    too_wide = [ln for ln in (proc.stdout + proc.stderr).splitlines() if len(ln) > 80]
+    assert not too_wide, too_wide
