@@ -29,11 +29,10 @@ Distributed tuning (one chief oracle, several workers) is driven by the
 
 from __future__ import annotations
 
-from .project import check_fingerprint, clear_project
 from .result import TuneResult
 from .search import tune
 from .spaces import SEARCH_SPACES, check_search_space, model_kwargs
 from .tuner import TUNERS
 
 __all__ = ["SEARCH_SPACES", "TUNERS", "TuneResult", "tune", "check_search_space",
-           "model_kwargs", "check_fingerprint", "clear_project"]
+           "model_kwargs"]

@@ -204,6 +204,9 @@ def model_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
     >>> model_kwargs({"conv_1": 96, "conv_2": 128, "dense_units": 256})
     {'filters': [96, 128], 'dense_units': 256, 'preset': 'tuned'}
     """
+    if not isinstance(values, Mapping):
+        raise fail("values", "a dict of hyperparameter values such as "
+                   "TuneResult.best_hyperparameters", values, "model_kwargs")
     kw: dict[str, Any] = {}
     n_conv = sum(1 for k in values if _CONV.match(k))
     if n_conv:
