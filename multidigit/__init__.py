@@ -61,9 +61,9 @@ _LAZY: dict[str, str] = {
     "Prediction": "training",
     "TrainingHistory": "training",
     # tuning
-    "tune": "tuning",
-    "TuneResult": "tuning",
-    "SEARCH_SPACES": "tuning",
+    "tune": "tuning.search",
+    "TuneResult": "tuning.result",
+    "SEARCH_SPACES": "tuning.spaces",
     # explainers
     "explain": "explain",
     "Explanation": "explain",

@@ -152,6 +152,9 @@ def _search_space_arg(value: str) -> Any:
         text, where = value, "the --search-space JSON string"
     elif path.suffix == ".json" and path.is_file():
         text, where = path.read_text(encoding="utf-8", errors="replace"), str(path)
+    elif path.suffix == ".json":
+        raise ParameterError(f"search-space file {value} does not exist; give an existing "
+                             ".json file, a JSON string or one of " + ", ".join(SEARCH_SPACES))
     else:
         raise ParameterError(
             f"unknown search space {value!r}; use one of {', '.join(SEARCH_SPACES)}, "
