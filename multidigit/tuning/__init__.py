@@ -34,5 +34,11 @@ from .search import tune
 from .spaces import SEARCH_SPACES, check_search_space, model_kwargs
 from .tuner import TUNERS
 
-__all__ = ["SEARCH_SPACES", "TUNERS", "TuneResult", "tune", "check_search_space",
-           "model_kwargs"]
+__all__ = [
+           "SEARCH_SPACES",
+           "TUNERS",
+           "TuneResult",
+           "check_search_space",
+           "model_kwargs",
+           "tune",
+]

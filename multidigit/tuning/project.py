@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import TuningError
 from .tuner import SIDECAR, read_json, write_json
 
-__all__ = ["FINGERPRINT", "fingerprint", "check_fingerprint", "clear_project"]
+__all__ = ["FINGERPRINT", "check_fingerprint", "clear_project", "fingerprint"]
 
 FINGERPRINT = "multidigit_project.json"
 _TOP_FILES = re.compile(r"^(oracle\.json|tuner\d+\.json|chief\.json)$")

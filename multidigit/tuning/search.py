@@ -263,7 +263,8 @@ def _live_table(t: Any, progress: bool, kind: str, objective: str,
     def refresh(tu: Any) -> None:
         rows = glue.records(tu)
         done = sum(r["status"] == "COMPLETED" for r in rows)
-        live.update(TrialTable(rows, objective,
+        distributed = glue.is_worker() or glue.is_chief()
+        live.update(TrialTable(rows, objective, show_worker=distributed or None,
                                title=f"{kind} search ({done}/{max_trials} trials done)"),
                     refresh=True)
 

@@ -42,10 +42,13 @@ class TrialTable:
     """
 
     def __init__(self, rows: list[dict[str, Any]], objective: str,
-                 title: str | None = None) -> None:
+                 title: str | None = None, show_worker: bool | None = None) -> None:
         self.rows = rows
         self.objective = objective
         self.title = title
+        workers = {r.get("worker") for r in rows} - {None}
+        # by default only a search run by several workers needs the column
+        self.show_worker = len(workers) > 1 if show_worker is None else show_worker
 
     def __rich_console__(self, console: Any, options: Any):
         from rich.measure import Measurement
@@ -65,11 +68,10 @@ class TrialTable:
         names: list[str] = []
         for r in self.rows:
             names += [n for n in r["hyperparameters"] if n not in names]
-        workers = {r.get("worker") for r in self.rows} - {None}
         table = Table(title=self.title, caption=f"score: {self.objective}, "
                       f"{'higher' if direction_of(self.objective) == 'max' else 'lower'} "
                       "is better", caption_justify="left")
-        fixed = ["trial"] + (["worker"] if len(workers) > 1 else []) + [
+        fixed = ["trial"] + (["worker"] if self.show_worker else []) + [
             "status", "score", "epochs", "sec"]
         for col in fixed:
             table.add_column(col, no_wrap=True, min_width=len(col),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import multidigit as md
-from multidigit.errors import ParameterError
 from multidigit import tuning as T
+from multidigit.errors import ParameterError
 
 
 def test_named_spaces_are_valid_and_study_matches_the_paper():

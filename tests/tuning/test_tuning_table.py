@@ -56,6 +56,7 @@ def test_study_space_gets_one_column_per_hyperparameter_when_it_fits():
 def test_worker_column_only_in_distributed_searches():
     rows = _rows("tiny")
     assert "worker" not in _header(_render(TrialTable(rows, "val_loss")))
+    assert "tuner0" in _render(TrialTable(rows, "val_loss", show_worker=True))  # a worker
     rows[1]["worker"] = "tuner1"
     assert "worker" in _header(_render(TrialTable(rows, "val_loss")))
 
