@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ..errors import TuningError
-from .spaces import declare, model_kwargs, plain, public_values
+from .spaces import declare, model_kwargs, public_values
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -163,9 +163,11 @@ def tuner_class(kind: str):
 
 
 def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON, atomically (an interrupted trial leaves no half file)."""
     from .._io import atomic_write
+    from .._results import to_jsonable
 
-    atomic_write(path, json.dumps(obj, default=plain))
+    atomic_write(path, json.dumps(to_jsonable(obj)))
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -78,3 +78,35 @@ def test_no_resume_on_a_clean_project_is_quiet(tiny_ds, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         assert len(_tune(tiny_ds, tmp_path, resume=False).trials) == 1
+
+
+def test_clear_project_removes_tuner_files_and_stale_temporaries(tmp_path):
+    from multidigit.tuning.project import FINGERPRINT, clear_project
+    from multidigit.tuning.tuner import SIDECAR
+
+    project = tmp_path / "p"
+    trial = project / "trial_03"
+    trial.mkdir(parents=True)
+    for name in ("trial.json", "build_config.json", "checkpoint.weights.h5", SIDECAR,
+                 f".{SIDECAR}abc.part"):
+        (trial / name).write_text("x")
+    for name in ("oracle.json", "tuner0.json", FINGERPRINT, f".{FINGERPRINT}x.part"):
+        (project / name).write_text("x")
+    (project / "trial_notes").mkdir()  # not a keras-tuner trial folder
+    with pytest.warns(UserWarning, match="trial_notes"):
+        assert clear_project(project) == [project / "trial_notes"]
+    assert sorted(p.name for p in project.iterdir()) == ["trial_notes"]
+    assert clear_project(tmp_path / "missing") == []
+
+
+def test_a_project_without_fingerprint_is_adopted(tmp_path):
+    from multidigit.tuning.project import FINGERPRINT, check_fingerprint
+
+    project = tmp_path / "old"
+    project.mkdir()
+    (project / "oracle.json").write_text("{}")  # made before multidigit kept one
+    check_fingerprint(project, {"seed": 0})
+    assert (project / FINGERPRINT).exists()
+    check_fingerprint(project, {"seed": 0})
+    with pytest.raises(TuningError, match="seed was 0, now 2"):
+        check_fingerprint(project, {"seed": 2})
