@@ -62,9 +62,9 @@ _LAZY: dict[str, str] = {
     "compare": "comparison",
     "ComparisonResult": "comparison",
     # tuning
-    "tune": "tuning",
-    "TuneResult": "tuning",
-    "SEARCH_SPACES": "tuning",
+    "tune": "tuning.search",
+    "TuneResult": "tuning.result",
+    "SEARCH_SPACES": "tuning.spaces",
     # explainers
     "explain": "explanation",
     "Explanation": "explanation",

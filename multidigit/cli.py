@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -90,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
     _add_data_source(tune)
     tune.add_argument("--tuner", default="hyperband", choices=["random", "hyperband", "bayesian"])
-    tune.add_argument("--search-space", default="study")
+    tune.add_argument("--search-space", default="study",
+                      help="a named space (study, wide, tiny), a .json file or a JSON string")
     tune.add_argument("--max-trials", type=int, default=10)
     tune.add_argument("--epochs", type=int, default=5)
     tune.add_argument("--k", type=int, default=None, help="score trials by k-fold CV")
@@ -215,6 +217,73 @@ def _study_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- tune (owned with multidigit.tuning)
+def _search_space_arg(value: str) -> Any:
+    """``--search-space``: a name of SEARCH_SPACES, a ``.json`` file or a JSON string."""
+    from pathlib import Path
+
+    from .errors import ParameterError
+    from .tuning import SEARCH_SPACES
+
+    if value in SEARCH_SPACES:
+        return value
+    path = Path(value)
+    if value.lstrip().startswith("{"):
+        text, where = value, "the --search-space JSON string"
+    elif path.suffix == ".json" and path.is_file():
+        text, where = path.read_text(encoding="utf-8", errors="replace"), str(path)
+    elif path.suffix == ".json":
+        raise ParameterError(f"search-space file {value} does not exist; give an existing "
+                             ".json file, a JSON string or one of " + ", ".join(SEARCH_SPACES))
+    else:
+        raise ParameterError(
+            f"unknown search space {value!r}; use one of {', '.join(SEARCH_SPACES)}, "
+            "a path to a .json file or a JSON string in the same format."
+        )
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ParameterError(f"{where} is not valid JSON ({exc}); see `multidigit tune "
+                             "--help` and the search-space format in the docs.") from None
+
+
+def _tune_command(args: argparse.Namespace) -> int:
+    """``multidigit tune``: run a search, show the live trial table and the best."""
+    import os
+
+    from rich.console import Console
+
+    from .data import load_dataset
+    from .tuning import tune
+    from .tuning.table import fmt
+
+    space = _search_space_arg(args.search_space)
+    if args.chief or args.worker is not None:
+        os.environ["KERASTUNER_TUNER_ID"] = "chief" if args.chief else f"tuner{args.worker}"
+        os.environ["KERASTUNER_ORACLE_IP"] = str(args.chief_ip)
+        os.environ["KERASTUNER_ORACLE_PORT"] = str(args.chief_port)
+    size = (args.image_size, args.image_size) if args.image_size else None
+    ds = load_dataset(args.data, image_size=size, seed=args.seed,
+                      images_per_class=args.images_per_class)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = tune(ds, search_space=space, tuner=args.tuner, max_trials=args.max_trials,
+                      epochs=args.epochs, k=args.k, directory=args.directory,
+                      project_name=args.project_name, resume=not args.no_resume,
+                      seed=args.seed, retrain=False, progress=not args.chief)
+    console = Console()
+    for w in caught:  # e.g. files kept by --no-resume: say so, one line each
+        if issubclass(w.category, UserWarning):
+            console.print(f"[yellow]note:[/yellow] {w.message}", highlight=False)
+    if args.chief:  # workers and local searches showed the live table already
+        console.print(result.table(title=f"{args.tuner} search (chief): all trials"))
+    console.print(
+        f"[bold]best {result.objective}[/bold] = {result.best_score:.4g} with "
+        + ", ".join(f"{k}={fmt(v)}" for k, v in result.best_hyperparameters.items())
+    )
+    return 0
+
+
 # TensorFlow's start-up chatter.  It is written by C++ (absl) logging before absl is
 # initialised, so TF_CPP_MIN_LOG_LEVEL does not hide it, and it appears twice because
 # two shared libraries each link their own copy of TensorFlow's platform code
@@ -300,9 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.parse_args(["data", "--help"])
             return _data_command(args)
         if args.command == "tune":
-            from .tuning import run_cli
-
-            return run_cli(args)
+            return _tune_command(args)
         if args.command == "study":
             return _study_command(args)
         if args.command == "demo":
