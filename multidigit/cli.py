@@ -262,7 +262,7 @@ def _tune_command(args: argparse.Namespace) -> int:
         os.environ["KERASTUNER_TUNER_ID"] = "chief" if args.chief else f"tuner{args.worker}"
         os.environ["KERASTUNER_ORACLE_IP"] = str(args.chief_ip)
         os.environ["KERASTUNER_ORACLE_PORT"] = str(args.chief_port)
-    size = (args.image_size, args.image_size) if args.image_size else None
+    size = args.image_size
     ds = load_dataset(args.data, image_size=size, seed=args.seed,
                       images_per_class=args.images_per_class)
     with warnings.catch_warnings(record=True) as caught:

@@ -24,9 +24,10 @@ The last convolution (``conv_{n}``) is Grad-CAM's default layer.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .data import head_names
 from .errors import ModelError

@@ -16,8 +16,9 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,8 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
     from matplotlib.figure import Figure
 
-    from .data import Split
     from .comparison import ComparisonResult
+    from .data import Split
     from .evaluation import EvaluationResult
 
 __all__ = [

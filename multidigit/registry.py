@@ -27,7 +27,8 @@ import importlib
 import importlib.metadata
 import threading
 import warnings
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .errors import ExplainerError, ParameterError, PluginWarning
 

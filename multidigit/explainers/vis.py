@@ -18,7 +18,8 @@ import contextlib
 import io
 import logging
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

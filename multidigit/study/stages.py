@@ -36,7 +36,7 @@ def load_data(cfg: StudyConfig) -> Any:
     """The dataset of the study, as :func:`multidigit.load_dataset` loads it."""
     from ..data import load_dataset
 
-    size = (cfg.image_size, cfg.image_size) if cfg.image_size else None
+    size = cfg.image_size
     return load_dataset(cfg.data, image_size=size, seed=cfg.seed,
                         images_per_class=cfg.images_per_class, progress=False)
 
@@ -73,7 +73,7 @@ def stage_data(run: StudyFolder, ds: Any) -> dict[str, Any]:
 def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
     """Stage 2: the four output activation x loss combinations on the same folds."""
     from .. import plots
-    from ..training import compare
+    from ..comparison import compare
 
     cfg = run.config
     res = compare(ds, k=cfg.compare_k, model_params=cfg.model_params(),
@@ -90,7 +90,7 @@ def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
              progress: bool) -> dict[str, Any]:
     """Stage 3: grouped cross-validation of the winning combination."""
     from .. import plots
-    from ..training import cross_validate
+    from ..cross_validation import cross_validate
 
     cfg = run.config
     params = {**cfg.model_params(), **best}
@@ -149,8 +149,9 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
                 progress: bool) -> dict[str, Any]:
     """Stage 5: retrain on train + val, evaluate once on test, save the model."""
     from ..data import Split
+    from ..evaluation import evaluate
     from ..models import build_model, save_model
-    from ..training import evaluate, train
+    from ..training import train
 
     cfg = run.config
     params, batch = _final_model_params(cfg, best, tuned)
@@ -173,12 +174,16 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
 
 def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
                  out: dict[str, Any]) -> None:
-    from ..explain import explain, get_explainer
+    from ..explanation import explain
+    from ..registry import get_explainer
 
     t = time.perf_counter()
-    opts: dict[str, Any] = {}
-    if name == "deepdream":
-        opts = {"steps": 5 if run.config.quick else 20}
+    steps = 5 if run.config.quick else 20
+    opts: dict[str, Any] = {
+        "deepdream": {"steps": steps},
+        "activation_maximization": {"steps": steps},
+        "scorecam": {"max_n": 32},   # the 32 most active channels: a few seconds, not minutes
+    }.get(name, {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ex = explain(model, images, method=name, **opts)
@@ -194,8 +199,8 @@ def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
 
 def stage_explain(run: StudyFolder, ds: Any) -> dict[str, Any]:
     """Stage 6: every registered explainer on a few test images, one figure each."""
-    from ..explain import list_explainers
     from ..models import load_model
+    from ..registry import list_explainers
 
     model = load_model(run.out / "model.keras")
     images = ds.test.images[: run.config.n_explain]

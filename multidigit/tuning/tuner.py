@@ -14,8 +14,9 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -112,7 +113,7 @@ class _Mixin:
             write_json(Path(self.get_trial_dir(trial.trial_id)) / SIDECAR, info)
 
     def _cv_trial(self, trial: Any, info: dict[str, Any], **kwargs: Any) -> dict[str, float]:
-        from ..training import make_folds
+        from ..cross_validation import make_folds
 
         md = self._md
         hp = trial.hyperparameters
