@@ -26,13 +26,11 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
-
 from _common import SHARED as DATA  # noqa: E402
 from _common import build_dataset  # noqa: E402
 

@@ -28,15 +28,14 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
-
 from _common import SHARED as DATA  # noqa: E402
 from _common import build_dataset  # noqa: E402
+
 STUDY_BEST = {"conv_1": 96, "conv_2": 128, "conv_3": 128, "dense_units": 256}
 REAL_TRAIN, REAL_VAL, STUDY_TRIALS, STUDY_EPOCHS, STUDY_BATCH = 64_000, 16_000, 20, 20, 32
 

@@ -43,7 +43,6 @@ def small_ds():
 @pytest.fixture(scope="session")
 def trained_small_model(small_ds):
     """A small model trained for 3 epochs on ``small_ds`` (shared: train once)."""
-    import keras
 
     import multidigit as md
 

@@ -9,7 +9,8 @@ Functions that need a model get a tiny one through ``_on_model``.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 
 import multidigit as md
 from multidigit import plots
-from multidigit.errors import ParameterError
 from multidigit.comparison import ComparisonResult
+from multidigit.errors import ParameterError
 from multidigit.evaluation import EvaluationResult
 from multidigit.training import TrainingHistory
 
