@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import fail
+from ._param_validation import check_int, fail
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -27,6 +27,7 @@ def head_names(n_digits: int = 3) -> list[str]:
     >>> head_names(3)
     ['digit_0', 'digit_1', 'digit_2']
     """
+    n_digits = check_int("n_digits", n_digits, min=1, func="head_names")
     return [f"digit_{i}" for i in range(n_digits)]
 
 

@@ -126,8 +126,6 @@ def test_cli_n_digits_zero_is_one_line_error(tmp_path, capsys):
     assert "Traceback" not in err and not (tmp_path / "g").exists()
 
 
-@pytest.mark.xfail(reason="cli.py turns --image-size 0 into None; the integrator passes "
-                   "args.image_size through unchanged (see the wt-data report)")
 def test_cli_image_size_zero_is_one_line_error(capsys):
     from multidigit.cli import main
 
