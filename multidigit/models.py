@@ -336,15 +336,42 @@ def build_model(
     return model
 
 
-def conv_layer_names(model: "keras.Model") -> list[str]:
-    """Names of the 2-D convolution layers, input side first."""
+def _check_model(model: Any, func: str) -> None:
     import keras
 
+    if not isinstance(model, keras.Model):
+        raise fail("model", "a keras.Model", type(model).__name__, func)
+
+
+def _check_path(path: Any, func: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise fail("path", "a file path (str or pathlib.Path)", path, func)
+    return Path(path).expanduser()
+
+
+def conv_layer_names(model: "keras.Model") -> list[str]:
+    """Names of the 2-D convolution layers, input side first.
+
+    Examples
+    --------
+    >>> conv_layer_names(md.build_model(preset="small"))   # doctest: +SKIP
+    ['conv_1', 'conv_2']
+    """
+    import keras
+
+    _check_model(model, "conv_layer_names")
     return [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]
 
 
 def last_conv_layer_name(model: "keras.Model") -> str:
-    """Name of the last convolution (Grad-CAM's default layer)."""
+    """Name of the last convolution (Grad-CAM's default layer).
+
+    Examples
+    --------
+    >>> last_conv_layer_name(md.build_model(preset="small"))   # doctest: +SKIP
+    'conv_2'
+    """
+    _check_model(model, "last_conv_layer_name")
     names = conv_layer_names(model)
     if not names:
         raise ModelError(f"model {model.name!r} has no Conv2D layer.")
@@ -360,9 +387,11 @@ def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
     """
     from ._io import atomic_path
 
-    path = Path(path).expanduser()
+    _check_model(model, "save_model")
+    path = _check_path(path, "save_model")
     if path.suffix != ".keras":
-        raise ModelError(f"save to a '.keras' file (native Keras format), got {str(path)!r}.")
+        raise fail("path", "a file name ending in '.keras' (native Keras format)", str(path),
+                   "save_model")
     with atomic_path(path, suffix=".keras") as tmp:  # Keras wants the .keras suffix
         model.save(tmp)
     return path
@@ -379,7 +408,9 @@ def load_model(
     """
     import keras
 
-    path = Path(path).expanduser()
+    path = _check_path(path, "load_model")
+    check_bool("safe_mode", safe_mode, "load_model")
+    check_bool("compile", compile, "load_model")
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist.")
     _check_keras_archive(path)
