@@ -142,8 +142,9 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def markdown(rows: list[dict], epochs: int) -> str:
-    out = [f"\n**{epochs} epochs** (mean ± 95 % corrected half-width; p: corrected "
-           "resampled t-test against the best)\n",
+    title = (f"\n**{epochs} epochs** (mean ± 95 % corrected half-width; p: corrected "
+             "resampled t-test against the best)\n")
+    out = [title,
            "| activation + loss | per digit | digit acc. (p) | whole acc. | Brier | ECE |",
            "|---|---|---:|---:|---:|---:|"]
     for r in rows:

@@ -91,7 +91,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         if name in {"data", "models", "training", "tuning", "explain", "plots", "cli",
-                    "testing", "explainers", "study", "errors"}:
+                    "testing", "explainers", "study", "errors", "losses"}:
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'multidigit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)

@@ -26,16 +26,29 @@ from __future__ import annotations
 import numbers
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ._param_validation import (check_bool, check_choice, check_int, check_number,
-                                check_shape, fail)
+from ._param_validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_shape,
+    fail,
+)
 from .errors import ModelError
 from .heads import head_names
-from .losses import (ACTIVATIONS, LOSSES, OBJECTIVES, HeadCrossEntropy, MultiDigitModel,
-                     ProbabilityHead)
+from .losses import (
+    ACTIVATIONS,
+    LOSSES,
+    OBJECTIVES,
+    HeadCrossEntropy,
+    MultiDigitModel,
+    ProbabilityHead,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -47,10 +60,10 @@ __all__ = [
     "PRESETS",
     "Preset",
     "build_model",
-    "save_model",
-    "load_model",
     "conv_layer_names",
     "last_conv_layer_name",
+    "load_model",
+    "save_model",
 ]
 
 #: Batch-norm momentum. Keras' default (0.99) needs several hundred steps before its
@@ -160,7 +173,7 @@ def _architecture(preset: str, filters: Any, dense_units: Any, dropout: Any,
                   dense_dropout: Any, batch_norm: Any, l2: Any, vertical_pool: Any) -> Preset:
     """The preset with the explicit (checked) overrides applied."""
     check_choice("preset", preset, tuple(PRESETS), _FUNC)
-    rate = dict(min=0, max=1, max_inclusive=False)
+    rate = {"min": 0, "max": 1, "max_inclusive": False}
     overrides = {
         "filters": _check_filters(filters),
         "dense_units": _optional(check_int, "dense_units", dense_units, min=1),
@@ -217,7 +230,7 @@ def _dense_block(x: Any, arch: Preset, reg: Any) -> Any:
     return x
 
 
-def _compile(model: "keras.Model", names: list[str], activation: str, loss: str,
+def _compile(model: keras.Model, names: list[str], activation: str, loss: str,
              objective: str, learning_rate: float) -> None:
     """Adam, one loss per head (``objective``) and per-head argmax accuracy."""
     import keras
@@ -251,7 +264,7 @@ def build_model(
     seed: int | None = None,
     compile: bool = True,
     objective: str = "exact",
-) -> "keras.Model":
+) -> keras.Model:
     """Build (and compile) a multi-head digit CNN.
 
     Parameters
@@ -349,7 +362,7 @@ def _check_path(path: Any, func: str) -> Path:
     return Path(path).expanduser()
 
 
-def conv_layer_names(model: "keras.Model") -> list[str]:
+def conv_layer_names(model: keras.Model) -> list[str]:
     """Names of the 2-D convolution layers, input side first.
 
     Examples
@@ -363,7 +376,7 @@ def conv_layer_names(model: "keras.Model") -> list[str]:
     return [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]
 
 
-def last_conv_layer_name(model: "keras.Model") -> str:
+def last_conv_layer_name(model: keras.Model) -> str:
     """Name of the last convolution (Grad-CAM's default layer).
 
     Examples
@@ -378,7 +391,7 @@ def last_conv_layer_name(model: "keras.Model") -> str:
     return names[-1]
 
 
-def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
+def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """Save a model in the native ``.keras`` format (atomic write).
 
     Examples
@@ -399,7 +412,7 @@ def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
 
 def load_model(
     path: str | os.PathLike[str], *, safe_mode: bool = True, compile: bool = True
-) -> "keras.Model":
+) -> keras.Model:
     """Load a model saved with :func:`save_model` (safe mode on: no arbitrary code).
 
     Examples
