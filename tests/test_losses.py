@@ -243,6 +243,9 @@ for act, loss in t.COMBOS:
     value = model.evaluate(x, yy, batch_size=8, verbose=0, return_dict=True)["loss"]
     out["model"].append([value, expected])
     model = t._head_model(act, loss, bias=[1e4, -1e4, 0, 0, 0, 0, 0, 0, 0, 5e3])
+    out["huge_eval"] = out.get("huge_eval", []) + [[
+        model.evaluate(x, yy, batch_size=8, verbose=0, return_dict=True)["loss"],
+        t._model_reference(model, x, yy, act, loss)]]
     hist = model.fit(x, yy, batch_size=8, epochs=1, verbose=0)
     out["huge"].append(bool(np.isfinite(hist.history["loss"][0]) and all(
         np.all(np.isfinite(w)) for w in model.get_weights())))
@@ -262,8 +265,8 @@ def test_the_objectives_are_the_same_on_jax(tmp_path):
     pytest.importorskip("jax")
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
            "TESTS_DIR": os.path.dirname(__file__)}
-    proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True, check=False,
-                          text=True, timeout=600, cwd=tmp_path)
+    proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
+                          check=False, text=True, timeout=600, cwd=tmp_path)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     assert proc.returncode == 0 and line, proc.stderr[-3000:]
     out = json.loads(line[len("RESULT "):])
@@ -271,4 +274,6 @@ def test_the_objectives_are_the_same_on_jax(tmp_path):
     for value, expected in out["model"]:
         assert value == pytest.approx(expected, rel=1e-5, abs=1e-5)
     assert all(out["huge"])
+    for value, expected in out["huge_eval"]:  # the logits, not clipped probabilities
+        assert value == pytest.approx(expected, rel=1e-5)
     assert out["round_trip"][0] == pytest.approx(out["round_trip"][1], rel=1e-6)
