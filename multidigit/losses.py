@@ -145,10 +145,12 @@ def logits_from_probabilities(probabilities: Any, activation: str) -> Any:
     """
     check_choice("activation", activation, ACTIVATIONS, "logits_from_probabilities")
     p = ops.convert_to_tensor(probabilities)
-    eps = keras.config.epsilon()
+    # float32's smallest normal number and its largest value below 1: every output a
+    # float32 head can give maps to a finite logit, the unsaturated ones exactly
+    tiny, below_one = 1.1754944e-38, 1.0 - 2.0**-24
     if activation == "softmax":
-        return ops.log(ops.clip(p, eps, 1.0))
-    p = ops.clip(p, eps, 1.0 - eps)
+        return ops.log(ops.clip(p, tiny, 1.0))
+    p = ops.clip(p, tiny, below_one)
     return ops.log(p) - ops.log1p(-p)
 
 
