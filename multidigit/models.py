@@ -23,14 +23,32 @@ The last convolution (``conv_{n}``) is Grad-CAM's default layer.
 
 from __future__ import annotations
 
+import numbers
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import head_names
+from ._param_validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_shape,
+    fail,
+)
 from .errors import ModelError
+from .heads import head_names
+from .losses import (
+    ACTIVATIONS,
+    LOSSES,
+    OBJECTIVES,
+    HeadCrossEntropy,
+    MultiDigitModel,
+    ProbabilityHead,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -38,22 +56,21 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
+    "OBJECTIVES",
     "PRESETS",
     "Preset",
     "build_model",
-    "save_model",
-    "load_model",
     "conv_layer_names",
     "last_conv_layer_name",
+    "load_model",
+    "save_model",
 ]
 
-ACTIVATIONS = ("softmax", "sigmoid")
 #: Batch-norm momentum. Keras' default (0.99) needs several hundred steps before its
 #: moving averages are usable, so small runs (tests, the mini set: 100 steps an epoch)
 #: evaluate at chance for epochs; 0.9 converges in tens of steps and makes no
 #: difference at the real scale (2,000 steps an epoch).
 _BN_MOMENTUM = 0.9
-LOSSES = ("categorical_crossentropy", "binary_crossentropy")
 
 
 @dataclass(frozen=True)
@@ -134,11 +151,99 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise ModelError(
-            f"unknown {name}={value!r}; choose one of: {', '.join(map(repr, choices))}."
-        )
+_FUNC = "build_model"
+
+
+def _optional(check, name: str, value: Any, **kw: Any) -> Any:
+    """Run ``check`` unless ``value`` is None (None: take the preset's value)."""
+    return None if value is None else check(name, value, func=_FUNC, **kw)
+
+
+def _check_filters(filters: Any) -> tuple[int, ...] | None:
+    if filters is None:
+        return None
+    ok = isinstance(filters, Sequence) and not isinstance(filters, str) and len(filters) > 0
+    if not ok or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool)
+                         and f >= 1 for f in filters):
+        raise fail("filters", "a non-empty sequence of integers >= 1", filters, _FUNC)
+    return tuple(int(f) for f in filters)
+
+
+def _architecture(preset: str, filters: Any, dense_units: Any, dropout: Any,
+                  dense_dropout: Any, batch_norm: Any, l2: Any, vertical_pool: Any) -> Preset:
+    """The preset with the explicit (checked) overrides applied."""
+    check_choice("preset", preset, tuple(PRESETS), _FUNC)
+    rate = {"min": 0, "max": 1, "max_inclusive": False}
+    overrides = {
+        "filters": _check_filters(filters),
+        "dense_units": _optional(check_int, "dense_units", dense_units, min=1),
+        "dropout": _optional(check_number, "dropout", dropout, **rate),
+        "dense_dropout": _optional(check_number, "dense_dropout", dense_dropout, **rate),
+        "batch_norm": _optional(check_bool, "batch_norm", batch_norm),
+        "l2": _optional(check_number, "l2", l2, min=0),
+        "vertical_pool": _optional(check_bool, "vertical_pool", vertical_pool),
+    }
+    arch = replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
+    return replace(arch, dense_units=int(arch.dense_units), dropout=float(arch.dropout),
+                   dense_dropout=float(arch.dense_dropout), l2=float(arch.l2))
+
+
+def _check_input_shape(input_shape: Any) -> tuple[int, int, int]:
+    shape = check_shape("input_shape", input_shape, 3, func=_FUNC,
+                        hint="Give (height, width, 1): the images are grey.")
+    if shape[-1] != 1:
+        raise fail("input_shape", "(height, width, 1) (one grey channel)", input_shape, _FUNC)
+    return shape  # type: ignore[return-value]
+
+
+def _conv_blocks(x: Any, arch: Preset, reg: Any) -> Any:
+    """``conv_i`` [-> ``bn_i``] -> ``pool_i`` (if the map is still >= 2x2) [-> ``drop_i``]."""
+    from keras import layers
+
+    for i, f in enumerate(arch.filters, start=1):
+        x = layers.Conv2D(f, 3, padding=arch.padding, activation="relu",
+                          kernel_regularizer=reg, name=f"conv_{i}")(x)
+        if arch.batch_norm:
+            x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"bn_{i}")(x)
+        if x.shape[1] >= 2 and x.shape[2] >= 2:
+            x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+        if arch.dropout > 0:
+            x = layers.Dropout(arch.dropout, name=f"drop_{i}")(x)
+    return x
+
+
+def _dense_block(x: Any, arch: Preset, reg: Any) -> Any:
+    """[``vpool`` ->] ``flatten`` -> ``dense`` [-> ``dense_bn``] [-> ``dense_drop``]."""
+    from keras import layers
+
+    if arch.vertical_pool:
+        # Max over the whole height: features keep their column (which digit) but
+        # not their row, so a digit is recognised at any vertical offset.
+        x = layers.MaxPooling2D(pool_size=(int(x.shape[1]), 1), name="vpool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(arch.dense_units, activation="relu", kernel_regularizer=reg,
+                     name="dense")(x)
+    if arch.batch_norm:
+        x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="dense_bn")(x)
+    if arch.dense_dropout > 0:
+        x = layers.Dropout(arch.dense_dropout, name="dense_drop")(x)
+    return x
+
+
+def _compile(model: keras.Model, names: list[str], activation: str, loss: str,
+             objective: str, learning_rate: float) -> None:
+    """Adam, one loss per head (``objective``) and per-head argmax accuracy."""
+    import keras
+
+    if objective == "exact":
+        losses = {n: HeadCrossEntropy(activation, loss) for n in names}
+    else:  # Keras' string losses on the probabilities (TensorFlow: its logits shortcut)
+        losses = {n: loss for n in names}
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=losses,
+        metrics={n: [keras.metrics.CategoricalAccuracy(name="accuracy")] for n in names},
+    )
 
 
 def build_model(
@@ -158,7 +263,8 @@ def build_model(
     n_digits: int = 3,
     seed: int | None = None,
     compile: bool = True,
-) -> "keras.Model":
+    objective: str = "exact",
+) -> keras.Model:
     """Build (and compile) a multi-head digit CNN.
 
     Parameters
@@ -166,7 +272,8 @@ def build_model(
     activation : {"softmax", "sigmoid"}
         Output activation of every head.
     loss : {"categorical_crossentropy", "binary_crossentropy"}
-        Loss of every head (the total loss is their sum).
+        Loss of every head (the total loss is their sum), computed on the
+        activation's outputs (see ``objective``).
     input_shape : (H, W, 1)
         Image shape; 84x84 is Triple MNIST, the study used 28x28.
     preset : {"baseline", "tuned", "fast", "wide", "small"}
@@ -188,12 +295,19 @@ def build_model(
         Seed for weight initialisation (same seed, same initial weights).
     compile : bool
         Compile with Adam, the loss and per-head accuracy.
+    objective : {"exact", "keras"}
+        ``"exact"`` (default): the loss of the activation's outputs, computed stably
+        from the logits on every backend (:mod:`multidigit.losses`).  ``"keras"``:
+        Keras' own losses on the probabilities, as before 0.x: on TensorFlow they use
+        the logits the activation cached, so softmax + binary CE trains sigmoid +
+        binary CE and sigmoid + categorical CE trains softmax + categorical CE; on
+        JAX they use the (clipped) probabilities.  Kept to show and reproduce that.
 
     Returns
     -------
     keras.Model
-        A functional model with outputs ``digit_0 .. digit_{n-1}`` (dict outputs).
-        Each head reports ``accuracy`` as argmax accuracy
+        A functional model with outputs ``digit_0 .. digit_{n-1}`` (dict outputs of
+        probabilities).  Each head reports ``accuracy`` as argmax accuracy
         (:class:`keras.metrics.CategoricalAccuracy`), also for a binary loss: Keras'
         plain ``"accuracy"`` would silently become *binary* accuracy there, which is
         ~90 % for a model that predicts nothing.
@@ -207,80 +321,77 @@ def build_model(
     ['digit_0', 'digit_1', 'digit_2']
     """
     import keras
-    from keras import layers
 
-    _check_choice("activation", activation, ACTIVATIONS)
-    _check_choice("loss", loss, LOSSES)
-    _check_choice("preset", preset, tuple(PRESETS))
-    p = PRESETS[preset]
-    filters = tuple(int(f) for f in (filters if filters is not None else p.filters))
-    if not filters or any(f < 1 for f in filters):
-        raise ModelError(f"filters must be a non-empty list of positive ints, got {filters!r}.")
-    dense_units = int(dense_units if dense_units is not None else p.dense_units)
-    dropout = float(p.dropout if dropout is None else dropout)
-    dense_dropout = float(p.dense_dropout if dense_dropout is None else dense_dropout)
-    batch_norm = bool(p.batch_norm if batch_norm is None else batch_norm)
-    vertical_pool = bool(p.vertical_pool if vertical_pool is None else vertical_pool)
-    l2 = float(p.l2 if l2 is None else l2)
-    input_shape = tuple(int(d) for d in input_shape)
-    if len(input_shape) != 3 or input_shape[-1] != 1:
-        raise ModelError(f"input_shape must be (H, W, 1), got {input_shape!r}.")
-    if n_digits < 1:
-        raise ModelError(f"n_digits must be >= 1, got {n_digits}.")
+    check_choice("activation", activation, ACTIVATIONS, _FUNC)
+    check_choice("loss", loss, LOSSES, _FUNC)
+    check_choice("objective", objective, OBJECTIVES, _FUNC)
+    arch = _architecture(preset, filters, dense_units, dropout, dense_dropout, batch_norm,
+                         l2, vertical_pool)
+    shape = _check_input_shape(input_shape)
+    check_number("learning_rate", learning_rate, min=0, min_inclusive=False, func=_FUNC)
+    check_int("n_digits", n_digits, min=1, func=_FUNC)
+    check_int("seed", seed, min=0, none_ok=True, func=_FUNC)
+    check_bool("compile", compile, _FUNC)
     if seed is not None:
         keras.utils.set_random_seed(seed)
 
-    reg = keras.regularizers.L2(l2) if l2 > 0 else None
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
-    for i, f in enumerate(filters, start=1):
-        x = layers.Conv2D(
-            f, 3, padding=p.padding, activation="relu", kernel_regularizer=reg, name=f"conv_{i}"
-        )(x)
-        if batch_norm:
-            x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"bn_{i}")(x)
-        if x.shape[1] >= 2 and x.shape[2] >= 2:
-            x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
-        if dropout > 0:
-            x = layers.Dropout(dropout, name=f"drop_{i}")(x)
-    if vertical_pool:
-        # Max over the whole height: features keep their column (which digit) but
-        # not their row, so a digit is recognised at any vertical offset.
-        x = layers.MaxPooling2D(pool_size=(int(x.shape[1]), 1), name="vpool")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(dense_units, activation="relu", kernel_regularizer=reg, name="dense")(x)
-    if batch_norm:
-        x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="dense_bn")(x)
-    if dense_dropout > 0:
-        x = layers.Dropout(dense_dropout, name="dense_drop")(x)
+    reg = keras.regularizers.L2(arch.l2) if arch.l2 > 0 else None
+    inputs = keras.Input(shape=shape, name="image")
+    x = _dense_block(_conv_blocks(inputs, arch, reg), arch, reg)
     names = head_names(n_digits)
-    outputs = {n: layers.Dense(10, activation=activation, name=n)(x) for n in names}
-    model = keras.Model(inputs, outputs, name=f"multidigit_{preset}_{activation}_{loss}")
+    exact = objective == "exact"
+    head = ProbabilityHead if exact else keras.layers.Dense
+    outputs = {n: head(10, activation=activation, name=n)(x) for n in names}
+    model_class = MultiDigitModel if exact else keras.Model
+    model = model_class(inputs, outputs, name=f"multidigit_{preset}_{activation}_{loss}")
     if compile:
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss={n: loss for n in names},
-            metrics={n: [keras.metrics.CategoricalAccuracy(name="accuracy")] for n in names},
-        )
+        _compile(model, names, activation, loss, objective, float(learning_rate))
     return model
 
 
-def conv_layer_names(model: "keras.Model") -> list[str]:
-    """Names of the 2-D convolution layers, input side first."""
+def _check_model(model: Any, func: str) -> None:
     import keras
 
+    if not isinstance(model, keras.Model):
+        raise fail("model", "a keras.Model", type(model).__name__, func)
+
+
+def _check_path(path: Any, func: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise fail("path", "a file path (str or pathlib.Path)", path, func)
+    return Path(path).expanduser()
+
+
+def conv_layer_names(model: keras.Model) -> list[str]:
+    """Names of the 2-D convolution layers, input side first.
+
+    Examples
+    --------
+    >>> conv_layer_names(md.build_model(preset="small"))   # doctest: +SKIP
+    ['conv_1', 'conv_2']
+    """
+    import keras
+
+    _check_model(model, "conv_layer_names")
     return [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]
 
 
-def last_conv_layer_name(model: "keras.Model") -> str:
-    """Name of the last convolution (Grad-CAM's default layer)."""
+def last_conv_layer_name(model: keras.Model) -> str:
+    """Name of the last convolution (Grad-CAM's default layer).
+
+    Examples
+    --------
+    >>> last_conv_layer_name(md.build_model(preset="small"))   # doctest: +SKIP
+    'conv_2'
+    """
+    _check_model(model, "last_conv_layer_name")
     names = conv_layer_names(model)
     if not names:
         raise ModelError(f"model {model.name!r} has no Conv2D layer.")
     return names[-1]
 
 
-def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
+def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """Save a model in the native ``.keras`` format (atomic write).
 
     Examples
@@ -289,9 +400,11 @@ def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
     """
     from ._io import atomic_path
 
-    path = Path(path).expanduser()
+    _check_model(model, "save_model")
+    path = _check_path(path, "save_model")
     if path.suffix != ".keras":
-        raise ModelError(f"save to a '.keras' file (native Keras format), got {str(path)!r}.")
+        raise fail("path", "a file name ending in '.keras' (native Keras format)", str(path),
+                   "save_model")
     with atomic_path(path, suffix=".keras") as tmp:  # Keras wants the .keras suffix
         model.save(tmp)
     return path
@@ -299,7 +412,7 @@ def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
 
 def load_model(
     path: str | os.PathLike[str], *, safe_mode: bool = True, compile: bool = True
-) -> "keras.Model":
+) -> keras.Model:
     """Load a model saved with :func:`save_model` (safe mode on: no arbitrary code).
 
     Examples
@@ -308,7 +421,39 @@ def load_model(
     """
     import keras
 
-    path = Path(path).expanduser()
+    path = _check_path(path, "load_model")
+    check_bool("safe_mode", safe_mode, "load_model")
+    check_bool("compile", compile, "load_model")
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist.")
-    return keras.saving.load_model(path, safe_mode=safe_mode, compile=compile)
+    _check_keras_archive(path)
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode, compile=compile)
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"model file {str(path)!r} is damaged and cannot be read ({exc}); "
+                         "save the model again with multidigit.save_model.") from exc
+
+
+def _check_keras_archive(path: Path) -> None:
+    """A ``.keras`` file is a zip archive with a ``config.json``; say so plainly.
+
+    Keras reports "File not found" for an existing file that is not a zip (a
+    truncated download, a text file), which sends the user looking in the wrong place.
+    """
+    if path.is_dir():
+        raise ModelError(f"model path {str(path)!r} is a folder; give a '.keras' file.")
+    problem = ""
+    if not zipfile.is_zipfile(path):
+        problem = "is not a '.keras' archive (not a zip file: truncated or not a model?)"
+    else:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if "config.json" not in archive.namelist():
+                    problem = "is a zip file without the 'config.json' of a Keras model"
+                elif archive.testzip() is not None:
+                    problem = "is a damaged '.keras' archive (checksum error)"
+        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            problem = f"is a damaged '.keras' archive ({exc})"
+    if problem:
+        raise ModelError(f"model file {str(path)!r} {problem}; save the model again with "
+                         "multidigit.save_model.")

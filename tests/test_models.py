@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import multidigit as md
+from multidigit.errors import ParameterError
+from multidigit.losses import HeadCrossEntropy, MultiDigitModel, ProbabilityHead
 from multidigit.models import PRESETS, conv_layer_names, last_conv_layer_name
 
 
@@ -64,19 +66,58 @@ def test_output_shapes_and_activation():
         ({"activation": "relu"}, "'softmax', 'sigmoid'"),
         ({"loss": "mse"}, "'categorical_crossentropy', 'binary_crossentropy'"),
         ({"preset": "huge"}, "'baseline', 'tuned', 'fast', 'wide', 'small'"),
+        ({"objective": "logits"}, "'exact', 'keras'"),
     ],
 )
 def test_bad_choices_list_the_options(kwargs, choice):
-    with pytest.raises(md.ModelError, match="choose one of") as info:
+    with pytest.raises(ParameterError, match="one of") as info:
         md.build_model(input_shape=(28, 28, 1), **kwargs)
     assert choice in str(info.value)
+    assert "build_model()" in str(info.value)
 
 
 def test_bad_shapes():
-    with pytest.raises(md.ModelError, match="input_shape"):
+    with pytest.raises(ParameterError, match="input_shape"):
         md.build_model(input_shape=(28, 28, 3))
-    with pytest.raises(md.ModelError, match="filters"):
+    with pytest.raises(ParameterError, match="filters"):
         md.build_model(input_shape=(28, 28, 1), filters=())
+
+
+@pytest.mark.parametrize(
+    "kwargs, name, allowed",
+    [  # issue 16: each of these gave a raw Keras / TensorFlow traceback
+        ({"dropout": 1.5}, "dropout", "[0, 1)"),
+        ({"dense_dropout": -0.1}, "dense_dropout", "[0, 1)"),
+        ({"dense_units": 0}, "dense_units", ">= 1"),
+        ({"learning_rate": -1}, "learning_rate", "> 0"),
+        ({"n_digits": 2.5}, "n_digits", "integer >= 1"),
+        ({"n_digits": 0}, "n_digits", "integer >= 1"),
+        ({"input_shape": (0, 28, 1)}, "input_shape", "integers >= 1"),
+        ({"filters": (8, 0)}, "filters", "integers >= 1"),
+        ({"l2": -1e-3}, "l2", ">= 0"),
+        ({"batch_norm": "yes"}, "batch_norm", "True or False"),
+        ({"seed": -1}, "seed", ">= 0"),
+    ],
+)
+def test_bad_numbers_raise_parameter_error(kwargs, name, allowed):
+    params = {"input_shape": (28, 28, 1), "preset": "small", **kwargs}
+    with pytest.raises(ParameterError) as info:
+        md.build_model(**params)
+    message = str(info.value)
+    assert f"build_model(): {name}" in message and allowed in message
+    assert isinstance(info.value, ValueError)  # like scikit-learn's InvalidParameterError
+
+
+def test_objective_exact_and_keras():
+    exact = _small()
+    assert isinstance(exact, MultiDigitModel)
+    assert all(isinstance(exact.get_layer(n), ProbabilityHead) for n in exact.output_names)
+    assert isinstance(exact.loss["digit_0"], HeadCrossEntropy)
+    shortcut = _small(objective="keras")
+    assert not isinstance(shortcut, MultiDigitModel)
+    assert shortcut.loss["digit_0"] == "categorical_crossentropy"
+    # same seed, same weights: only the objective differs
+    assert all(np.array_equal(a, b) for a, b in zip(exact.get_weights(), shortcut.get_weights()))
 
 
 def test_same_seed_same_weights():
@@ -96,10 +137,34 @@ def test_save_load_round_trip(tmp_path, tiny_ds):
     p1, p2 = model.predict(x, verbose=0), loaded.predict(x, verbose=0)
     for name in p1:
         np.testing.assert_array_equal(p1[name], p2[name])
-    with pytest.raises(md.ModelError, match=".keras"):
+    with pytest.raises(ParameterError, match=".keras"):
         md.save_model(model, tmp_path / "m.h5")
     with pytest.raises(md.ModelError, match="does not exist"):
         md.load_model(tmp_path / "missing.keras")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "text", "folder", "zip without config"])
+def test_load_damaged_model_file_names_the_file(tmp_path, damage):
+    """Issue 16: Keras says "File not found" for an existing file that is not a model."""
+    import zipfile
+
+    path = tmp_path / "m.keras"
+    if damage == "truncated":
+        md.save_model(_small(compile=False), path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "text":
+        path.write_text("not a model\n")
+    elif damage == "folder":
+        path.mkdir()
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("notes.txt", "hello")
+    with pytest.raises(md.ModelError) as info:
+        md.load_model(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "not found" not in message.lower()
 
 
 def test_fast_preset_pools_over_the_height():

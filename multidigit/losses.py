@@ -1,0 +1,265 @@
+"""The four activation x loss objectives, computed stably from the logits.
+
+:func:`multidigit.build_model` (``objective="exact"``, the default) trains the loss of
+the activation's *outputs*: binary cross-entropy of softmax probabilities is a
+different objective from binary cross-entropy of sigmoid outputs.  Keras'
+TensorFlow backend does not do that on its own: its softmax / sigmoid cache their
+input logits on the output tensor (``_keras_logits``) and its cross-entropies use
+them whenever they find them, so softmax + binary CE silently trains sigmoid + binary
+CE (see :doc:`/how_it_works`).  ``objective="keras"`` keeps that behaviour.
+
+How the logits reach the loss, on every backend
+-----------------------------------------------
+* :class:`ProbabilityHead` (the ``digit_k`` layers) is a ``Dense`` layer that returns
+  probabilities, as before, and remembers the logits of the probabilities it just
+  returned (keyed by the identity of the output tensor).
+* :class:`MultiDigitModel.compute_loss` swaps each head's probabilities for the
+  logits that produced them before Keras' compiled loss sees them; the compiled
+  losses are :class:`HeadCrossEntropy` objects, which take logits.
+* Probabilities the model did not just produce (``model.compute_loss`` called with
+  stored predictions) are turned back into logits (``log p`` for softmax, ``log p -
+  log(1 - p)`` for sigmoid): exact for unsaturated outputs; saturated ones are
+  clipped.
+
+The formulas (``z``: the logits of one head, ``y``: its one-hot target)
+-----------------------------------------------------------------------
+============ ======================== ==================================================
+activation   loss                     per-image value
+============ ======================== ==================================================
+softmax      categorical CE           ``-sum_i y_i log_softmax(z)_i``
+sigmoid      binary CE                ``mean_i softplus(z_i) - y_i z_i``
+softmax      binary CE                ``-mean_i y_i log p_i + (1-y_i) log(1-p_i)``, with
+                                      ``log(1-p_i) = logsumexp_{j!=i} z_j - logsumexp z``
+sigmoid      categorical CE           ``-sum_i y_i log(s_i / sum_j s_j)``, ``s = sigmoid(z)``
+                                      (Keras' reading: the outputs are rescaled to sum to
+                                      one first), ``log s = log_sigmoid(z)``
+============ ======================== ==================================================
+
+Examples
+--------
+>>> import numpy as np
+>>> from multidigit.losses import cross_entropy_from_logits
+>>> z = np.array([[1e4, 0.0, -1e4]], "float32")
+>>> y = np.array([[0.0, 1.0, 0.0]], "float32")  # confidently wrong: large, finite
+>>> round(float(cross_entropy_from_logits(y, z, "softmax", "binary_crossentropy")[0]), 1)
+6666.7
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from ._param_validation import check_choice
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "OBJECTIVES",
+    "HeadCrossEntropy",
+    "MultiDigitModel",
+    "ProbabilityHead",
+    "cross_entropy_from_logits",
+    "logits_from_probabilities",
+]
+
+ACTIVATIONS = ("softmax", "sigmoid")
+LOSSES = ("categorical_crossentropy", "binary_crossentropy")
+#: ``"exact"``: the loss of the activation's outputs (from the logits);
+#: ``"keras"``: Keras' own losses on the probabilities (TensorFlow: its logits shortcut).
+OBJECTIVES = ("exact", "keras")
+
+_PACKAGE = "multidigit"
+
+
+def _log1m_softmax(z: Any) -> Any:
+    """``log(1 - softmax(z)_i)`` for every ``i``: ``logsumexp_{j != i} z_j - logsumexp z``.
+
+    ``1 - p_i`` cancels catastrophically once ``p_i`` rounds to 1; the sum over the
+    other logits does not.  The row ``i`` of ``others`` is ``z`` with ``z_i`` masked.
+    """
+    n = ops.shape(z)[-1]
+    eye = ops.cast(ops.eye(n), "bool")
+    others = ops.where(eye, -float("inf"), ops.expand_dims(z, -2))  # (..., n, n)
+    return ops.logsumexp(others, axis=-1) - ops.logsumexp(z, axis=-1, keepdims=True)
+
+
+def cross_entropy_from_logits(y_true: Any, logits: Any, activation: str, loss: str) -> Any:
+    """Per-image cross-entropy ``loss`` of ``activation(logits)`` against ``y_true``.
+
+    Parameters
+    ----------
+    y_true : array (..., classes)
+        One-hot targets.
+    logits : array (..., classes)
+        The head's pre-activation outputs.
+    activation : {"softmax", "sigmoid"}
+    loss : {"categorical_crossentropy", "binary_crossentropy"}
+
+    Returns
+    -------
+    tensor (...)
+        Binary CE is the mean over the classes and categorical CE their sum, as in Keras.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.eye(3, dtype="float32")[[0]]
+    >>> z = np.zeros((1, 3), "float32")
+    >>> round(float(cross_entropy_from_logits(y, z, "softmax", "categorical_crossentropy")[0]), 4)
+    1.0986
+    """
+    check_choice("activation", activation, ACTIVATIONS, "cross_entropy_from_logits")
+    check_choice("loss", loss, LOSSES, "cross_entropy_from_logits")
+    z = ops.convert_to_tensor(logits)
+    y = ops.cast(ops.convert_to_tensor(y_true), z.dtype)
+    if activation == "softmax":
+        log_p = ops.log_softmax(z, axis=-1)
+        if loss == "categorical_crossentropy":
+            return -ops.sum(y * log_p, axis=-1)
+        log_q = _log1m_softmax(z)
+    else:
+        log_p = ops.log_sigmoid(z)
+        if loss == "categorical_crossentropy":
+            # Keras' categorical CE of probabilities rescales them to sum to one.
+            log_p = log_p - ops.logsumexp(log_p, axis=-1, keepdims=True)
+            return -ops.sum(y * log_p, axis=-1)
+        log_q = ops.log_sigmoid(-z)  # log(1 - sigmoid(z))
+    return -ops.mean(y * log_p + (1.0 - y) * log_q, axis=-1)
+
+
+def logits_from_probabilities(probabilities: Any, activation: str) -> Any:
+    """Logits that give back ``probabilities`` (clipped where they saturated).
+
+    ``softmax`` is invariant to adding a constant, so ``log p`` serves; ``sigmoid``
+    inverts exactly as ``log p - log(1 - p)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.25, 0.75]], "float32")
+    >>> [round(float(v), 4) for v in np.asarray(logits_from_probabilities(p, "sigmoid"))[0]]
+    [-1.0986, 1.0986]
+    """
+    check_choice("activation", activation, ACTIVATIONS, "logits_from_probabilities")
+    p = ops.convert_to_tensor(probabilities)
+    # float32's smallest normal number and its largest value below 1: every output a
+    # float32 head can give maps to a finite logit, the unsaturated ones exactly
+    tiny, below_one = 1.1754944e-38, 1.0 - 2.0**-24
+    if activation == "softmax":
+        return ops.log(ops.clip(p, tiny, 1.0))
+    p = ops.clip(p, tiny, below_one)
+    return ops.log(p) - ops.log1p(-p)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class HeadCrossEntropy(keras.losses.Loss):
+    """Cross-entropy of one head's ``activation`` outputs, given the head's LOGITS.
+
+    :class:`MultiDigitModel` feeds it logits; used on its own it is a from-logits
+    loss like ``keras.losses.CategoricalCrossentropy(from_logits=True)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = HeadCrossEntropy("sigmoid", "binary_crossentropy")
+    >>> round(float(loss(np.eye(2, dtype="float32"), np.zeros((2, 2), "float32"))), 4)
+    0.6931
+    """
+
+    def __init__(self, activation: str = "softmax", loss: str = "binary_crossentropy",
+                 name: str | None = None, reduction: str = "sum_over_batch_size",
+                 dtype: Any = None) -> None:
+        check_choice("activation", activation, ACTIVATIONS, "HeadCrossEntropy")
+        check_choice("loss", loss, LOSSES, "HeadCrossEntropy")
+        super().__init__(name=name or f"{activation}_{loss}", reduction=reduction,
+                         dtype=dtype)
+        self.activation = activation
+        self.loss = loss
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        return cross_entropy_from_logits(y_true, y_pred, self.activation, self.loss)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": self.activation, "loss": self.loss}
+
+
+class _Recent:
+    """The last few (output tensor -> logits) pairs of a head.
+
+    Keyed by the output's identity; the entry keeps the output alive, so its ``id``
+    cannot be reused while remembered.  A plain object (not a dict attribute) so that
+    Keras' attribute tracking leaves it alone; several entries because replicas of a
+    distributed step may interleave.
+    """
+
+    __slots__ = ("items",)
+    size = 16
+
+    def __init__(self) -> None:
+        self.items: dict[int, tuple[Any, Any]] = {}
+
+    def put(self, output: Any, logits: Any) -> None:
+        if len(self.items) >= self.size:
+            self.items.pop(next(iter(self.items)))
+        self.items[id(output)] = (output, logits)
+
+    def get(self, output: Any) -> Any:
+        hit = self.items.get(id(output))
+        return hit[1] if hit is not None and hit[0] is output else None
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ProbabilityHead(keras.layers.Dense):
+    """A ``Dense`` output head that returns probabilities and remembers their logits.
+
+    Behaves as ``Dense(units, activation=...)`` (the explainers read its kernel and
+    bias); :meth:`logits_of` gives the logits behind an output it just returned.
+    """
+
+    def __init__(self, units: int, activation: Any = None, **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, **kwargs)
+        self._recent = _Recent()
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        logits = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            logits = ops.add(logits, self.bias)
+        outputs = self.activation(logits) if self.activation is not None else logits
+        self._recent.put(outputs, logits)
+        return outputs
+
+    def logits_of(self, outputs: Any) -> Any:
+        """The logits of ``outputs`` if this head just produced them, else ``None``."""
+        return self._recent.get(outputs)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class MultiDigitModel(keras.Model):
+    """A functional model whose compiled :class:`HeadCrossEntropy` losses get logits.
+
+    Its outputs stay the heads' probabilities (``predict``, ``evaluate``, the
+    explainers); only :meth:`compute_loss` sees the logits.
+    """
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Any:
+        if isinstance(y_pred, dict):
+            y_pred = {name: self._logits(name, out) for name, out in y_pred.items()}
+        return super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                    training=training)
+
+    def _logits(self, name: str, outputs: Any) -> Any:
+        try:
+            head = self.get_layer(name)
+        except ValueError:
+            return outputs
+        if not isinstance(head, ProbabilityHead):
+            return outputs
+        logits = head.logits_of(outputs)
+        if logits is None:  # predictions made earlier (e.g. by predict): invert them
+            logits = logits_from_probabilities(outputs, head.activation.__name__)
+        return logits
+
