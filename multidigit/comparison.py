@@ -247,10 +247,11 @@ def _activation_note(combos: Sequence[tuple[str, str]], scores: Mapping[str, lis
                      test_train_ratio: float = 0.5) -> str:
     """Explain identical scores of two activations under one loss.
 
-    With Keras' logits shortcut (TensorFlow backend), the cross-entropy losses use the
-    logits that the softmax / sigmoid activation cached on its output, so softmax + X
-    and sigmoid + X train the very same network: the activation changes only the
-    reported probabilities, never the argmax.
+    That happens with Keras' logits shortcut (``model_params={"objective": "keras"}``
+    on the TensorFlow backend): the cross-entropy then uses the logits that the
+    softmax / sigmoid activation cached on its output, so softmax + X and sigmoid + X
+    train the very same network.  multidigit's default objective (``"exact"``) trains
+    the loss of the activation's outputs, so the four combinations differ.
     """
     same = []
     for loss in sorted({l for _, l in combos}):
@@ -261,10 +262,11 @@ def _activation_note(combos: Sequence[tuple[str, str]], scores: Mapping[str, lis
     if not same:
         return ""
     note = (
-        " Note: " + "; ".join(same) + " gave identical scores on every fold. Keras "
-        "computes the cross-entropy from the logits the output activation cached, so "
-        "the activation changes only the reported probabilities, not training: what "
-        "differs here is the loss."
+        " Note: " + "; ".join(same) + " gave identical scores on every fold. That is "
+        "Keras' logits shortcut (objective='keras' on TensorFlow): the cross-entropy is "
+        "computed from the logits the output activation cached, so the activation "
+        "changes only the reported probabilities, not training: what differs here is "
+        "the loss."
     )
     losses = sorted({l for _, l in combos})
     if len(losses) == 2:
