@@ -48,37 +48,17 @@ METRICS = ("mean_digit_accuracy", "whole_accuracy", "brier_score", "ece")
 LOWER_IS_BETTER = {"brier_score", "ece"}
 
 
-def calibration(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> tuple[float, float]:
-    """Brier score and ECE of per-head outputs ``(N, heads, 10)`` against ``(N, heads)``."""
-    onehot = np.eye(probs.shape[-1])[labels]
-    brier = float(((probs - onehot) ** 2).sum(axis=-1).mean())
-    conf = probs.max(axis=-1).ravel()
-    correct = (probs.argmax(axis=-1) == labels).ravel()
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        sel = which == b
-        if sel.any():
-            ece += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
-    return brier, float(ece)
+def corrected_t(values: np.ndarray, ratio: float) -> tuple[float, float, float]:
+    """Mean, 95 % half-width and two-sided p (vs 0) with multidigit's corrected test."""
+    from multidigit.comparison import corrected_interval, corrected_ttest
 
-
-def corrected_t(diffs: np.ndarray, n_train: int, n_val: int) -> tuple[float, float, float]:
-    """Mean, 95 % half-width and two-sided p (vs 0) of the corrected resampled t-test."""
-    from scipy import stats
-
-    j = len(diffs)
-    mean = float(np.mean(diffs))
-    if j < 2:
+    mean = float(np.mean(values))
+    if len(values) < 2:
         return mean, float("nan"), float("nan")
-    var = float(np.var(diffs, ddof=1)) * (1.0 / j + n_val / n_train)
-    if var == 0:
-        return mean, 0.0, 1.0 if mean == 0 else 0.0
-    se = np.sqrt(var)
-    half = float(stats.t.ppf(0.975, j - 1) * se)
-    p = float(2 * stats.t.sf(abs(mean) / se, j - 1))
-    return mean, half, p
+    lo, hi = corrected_interval(values, ratio)
+    p = corrected_ttest(values, ratio)[1] if np.any(values != values[0]) else (
+        1.0 if mean == 0 else 0.0)
+    return mean, (hi - lo) / 2, p
 
 
 def load_data(args):
@@ -95,41 +75,65 @@ def load_data(args):
     return ds.train
 
 
-def run_one(split, tr, va, act, loss, epochs, seed, args) -> dict:
-    """Train one combination on one fold; score it on the held-out part."""
-    import multidigit as md
-    from multidigit.heads import predict_heads
-
-    tr_split, va_split = split.subset(tr, "train"), split.subset(va, "val")
-    model = md.build_model(act, loss, input_shape=split.image_shape, n_digits=split.n_digits,
-                           preset=args.preset, seed=seed, objective=args.objective)
-    t0 = time.perf_counter()
-    md.train(model, tr_split, validation=None, epochs=epochs, batch_size=args.batch_size,
-             seed=seed, early_stopping=False, schedule="step")
-    res = md.evaluate(model, va_split)
-    brier, ece = getattr(res, "brier_score", None), getattr(res, "ece", None)
-    if brier is None or ece is None:  # not (yet) in EvaluationResult: from predictions
-        brier, ece = calibration(predict_heads(model, va_split.images), va_split.labels)
+def _scores(res, act, loss, epochs, seed, n_tr, n_va, seconds) -> dict:
     return {"activation": act, "loss": loss, "epochs": epochs, "seed": seed,
-            "n_train": len(tr), "n_val": len(va), "seconds": time.perf_counter() - t0,
+            "n_train": n_tr, "n_val": n_va, "seconds": seconds,
             "digit_accuracy": list(res.digit_accuracy),
             "mean_digit_accuracy": res.mean_digit_accuracy,
-            "whole_accuracy": res.whole_accuracy, "brier_score": brier, "ece": ece}
+            "whole_accuracy": res.whole_accuracy,
+            "brier_score": res.mean_brier_score, "ece": res.mean_ece}
+
+
+def run_one(split, tr, va, act, loss, seed, args) -> dict[int, dict]:
+    """Train one combination on one fold to ``--epochs-long``; score the held-out part
+    after ``--epochs-short`` epochs too.
+
+    One run serves both budgets because the study's step schedule only lowers the
+    learning rate at epoch 10: the first ``epochs_short <= 10`` epochs of the long run
+    are exactly a short run (same seed, same batches, same learning rate).
+    """
+    import keras
+
+    import multidigit as md
+    from multidigit.schedules import STEP_EPOCH
+
+    if args.epochs_short > STEP_EPOCH:
+        raise SystemExit(f"--epochs-short must be <= {STEP_EPOCH} (the step schedule)")
+    tr_split, va_split = split.subset(tr, "train"), split.subset(va, "val")
+    model = md.build_model(act, loss, input_shape=split.image_shape, n_digits=split.n_digits,
+                           preset=args.preset, filters=args.filters,
+                           dense_units=args.dense_units, seed=seed, objective=args.objective)
+    out: dict[int, dict] = {}
+    t0 = time.perf_counter()
+
+    class ScoreShort(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == args.epochs_short:
+                res = md.evaluate(self.model, va_split)
+                out[args.epochs_short] = _scores(res, act, loss, args.epochs_short, seed,
+                                                 len(tr), len(va), time.perf_counter() - t0)
+
+    md.train(model, tr_split, validation=None, epochs=args.epochs_long,
+             batch_size=args.batch_size, seed=seed, early_stopping=False, schedule="step",
+             callbacks=[ScoreShort()])
+    res = md.evaluate(model, va_split)
+    out[args.epochs_long] = _scores(res, act, loss, args.epochs_long, seed, len(tr), len(va),
+                                    time.perf_counter() - t0)
+    return out
 
 
 def summarise(runs: list[dict]) -> list[dict]:
     """Per combination: means, corrected intervals and p-values against the best."""
     by = {c: [r for r in runs if (r["activation"], r["loss"]) == c] for c in COMBOS}
     by = {c: rs for c, rs in by.items() if rs}
-    n_train = int(np.mean([r["n_train"] for r in runs]))
-    n_val = int(np.mean([r["n_val"] for r in runs]))
+    ratio = float(np.mean([r["n_val"] for r in runs]) / np.mean([r["n_train"] for r in runs]))
     rows = []
     for c, rs in by.items():
         row = {"activation": c[0], "loss": c[1], "runs": len(rs),
                "digit_accuracy": np.mean([r["digit_accuracy"] for r in rs], 0).tolist()}
         for m in METRICS:
             values = np.array([r[m] for r in rs], float)
-            row[m], row[m + "_pm"], _ = corrected_t(values, n_train, n_val)
+            row[m], row[m + "_pm"], _ = corrected_t(values, ratio)
         rows.append(row)
     rows.sort(key=lambda r: -r["mean_digit_accuracy"])
     best = by[(rows[0]["activation"], rows[0]["loss"])]
@@ -137,7 +141,7 @@ def summarise(runs: list[dict]) -> list[dict]:
         mine = by[(row["activation"], row["loss"])]
         for m in METRICS:
             d = np.array([a[m] - b[m] for a, b in zip(mine, best)], float)
-            row[m + "_p_vs_best"] = corrected_t(d, n_train, n_val)[2]
+            row[m + "_p_vs_best"] = corrected_t(d, ratio)[2]
     return rows
 
 
@@ -163,12 +167,16 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seeds", type=int, default=3, help="repeats with other folds and weights")
-    p.add_argument("--epochs-short", type=int, default=10)
-    p.add_argument("--epochs-long", type=int, default=40)
+    p.add_argument("--epochs-short", type=int, default=4,
+                   help="the study's compare budget (<= 10: scored inside the long run)")
+    p.add_argument("--epochs-long", type=int, default=20)
     p.add_argument("--dataset", choices=("mini", "real"), default="mini")
     p.add_argument("--images-per-class", type=int, default=10)
     p.add_argument("--image-size", type=int, default=28)
-    p.add_argument("--preset", default="baseline")
+    p.add_argument("--preset", default="fast", help="default: the study's compare model")
+    p.add_argument("--filters", type=lambda v: [int(x) for x in v.split(",")],
+                   default=[32, 64, 64])
+    p.add_argument("--dense-units", type=int, default=128)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--objective", choices=("exact", "keras"), default="exact")
     p.add_argument("--seed", type=int, default=0)
@@ -186,10 +194,13 @@ def main(argv=None) -> dict:
     print(f"backend {report['backend']}, {len(split)} training images, "
           f"{args.folds} folds x {args.seeds} seeds")
     fold_sets = [md.make_folds(split, args.folds, seed=args.seed + r) for r in range(args.seeds)]
+    t0 = time.perf_counter()
+    both = [run_one(split, tr, va, act, loss, args.seed + 1000 * r + i, args)
+            for r, folds in enumerate(fold_sets) for i, (tr, va) in enumerate(folds)
+            for act, loss in COMBOS]
+    report["seconds"] = time.perf_counter() - t0
     for epochs in (args.epochs_short, args.epochs_long):
-        runs = [run_one(split, tr, va, act, loss, epochs, args.seed + 1000 * r + i, args)
-                for r, folds in enumerate(fold_sets) for i, (tr, va) in enumerate(folds)
-                for act, loss in COMBOS]
+        runs = [b[epochs] for b in both]
         rows = summarise(runs)
         report["budgets"][str(epochs)] = {"rows": rows, "runs": runs}
         print(markdown(rows, epochs), flush=True)
