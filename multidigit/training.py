@@ -326,7 +326,10 @@ def _fit_inputs(train_split: Split, batch_size: int, seed: int, augment: Any,
         import tensorflow as tf
 
         aug = default_augmentation(seed) if augment is True else augment
-        x = x.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+        # Sequential on purpose: parallel calls draw from the random layers in a varying
+        # order, so the same seed gave different weights (measured); one batch at a time
+        # is cheap next to the training step.
+        x = x.map(lambda a, b: (aug(a, training=True), b))
     return {"x": x, "shuffle": False}, True  # tf.data shuffles itself
 
 

@@ -123,6 +123,18 @@ def test_determinism_same_seed_same_metrics(tiny_train, tiny_val):
     assert runs[0][1] == runs[1][1]
 
 
+def test_determinism_with_augmentation(tiny_train):
+    """The random augmentation layers draw in a fixed order (a parallel map did not)."""
+    data = tiny_train.subset(np.arange(256))
+    weights = []
+    for _ in range(2):
+        model = _tiny_model(seed=3)
+        md.train(model, data, validation=None, epochs=2, seed=5, augment=True,
+                 batch_size=32)
+        weights.append(np.concatenate([np.ravel(w) for w in model.get_weights()]))
+    np.testing.assert_array_equal(weights[0], weights[1])
+
+
 # ------------------------------------------------------------------ progress
 def test_progress_draws_without_a_terminal(tiny_train):
     """Issue 14: the rich display needs no TTY (a file, a pipe, or Jupyter)."""
