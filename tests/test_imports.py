@@ -55,9 +55,12 @@ def _targets(module: str, is_package: bool, node: ast.AST, modules: set[str]) ->
         name = ".".join(base + ([node.module] if node.module else []))
     else:
         name = node.module or ""
-    out = {name} if name in modules else set()
-    out |= {f"{name}.{a.name}" for a in node.names if f"{name}.{a.name}" in modules}
-    return out
+    subs = {f"{name}.{a.name}" for a in node.names if f"{name}.{a.name}" in modules}
+    # ``from . import cache`` imports the sub-module, not the package's own names: the
+    # package itself is a target only when a name that is not a sub-module is taken.
+    takes_names = isinstance(node, ast.ImportFrom) and len(subs) < len(node.names)
+    out = {name} if name in modules and (takes_names or not node.names) else set()
+    return out | subs
 
 
 def import_graph() -> dict[str, set[str]]:

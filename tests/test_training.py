@@ -100,10 +100,15 @@ def test_train_errors(tiny_ds, tmp_path):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -0.5, 2.0])
 def test_train_and_evaluate_reject_bad_pixels(tiny_train, bad):
-    """Issue 16: NaN / inf / negative pixels were trained on without a word."""
+    """Issue 16: NaN / inf / negative pixels were trained on without a word.  A Split
+    refuses them when it is made; train / evaluate check again, for a split whose
+    images were changed in place afterwards."""
     images = tiny_train.images[:8].copy()
     images[3, 5, 5, 0] = bad
-    split = md.Split(images, tiny_train.labels[:8], name="bad")
+    with pytest.raises(md.DataError, match="pixels"):
+        md.Split(images, tiny_train.labels[:8], name="bad")
+    split = md.Split(tiny_train.images[:8].copy(), tiny_train.labels[:8], name="bad")
+    split.images[3, 5, 5, 0] = bad
     model = _tiny_model()
     with pytest.raises(md.DataError, match="pixels"):
         md.train(model, split, epochs=1)
