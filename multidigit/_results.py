@@ -30,7 +30,7 @@ def to_jsonable(obj: Any) -> Any:
     {'a': 0.5, 'b': [0, 1], 'c': ['x']}
     """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        obj = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        obj = dataclasses.asdict(obj)  # nested dataclasses, lists and dicts included
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
