@@ -96,8 +96,10 @@ fig = plot_comparison(result)
 # The verdict
 # -----------
 # ``verdict`` says in words whether the best combination is clearly better than
-# the runner-up (a paired test over the shared folds), instead of just naming the
-# highest mean.
+# the runner-up, instead of just naming the highest mean.  The test is the corrected
+# resampled t-test of Nadeau and Bengio (2003): the folds share training images, so
+# their scores are correlated, and a plain paired t-test over folds would be
+# over-confident.
 print(result.verdict)
 print("best:", result.best["activation"], "+", result.best["loss"])
 
