@@ -11,8 +11,9 @@ Run by hand, once per backend (it is not a test)::
 The protocol is :func:`multidigit.compare`'s: every combination is trained on the
 *same* grouped folds (``make_folds(split, k, seed=seed + r)`` for seed ``r``) from the
 *same* initial weights (``seed + 1000 r + fold``), and scored on the held-out fold.  It
-is re-implemented here (with the public API) because the calibration measures need
-the held-out predictions, which ``compare`` does not keep.  Two budgets:
+is re-implemented here (with the public API) so that one training run serves both
+budgets (scored after ``--epochs-short`` inside the ``--epochs-long`` run);
+``compare`` trains each budget separately.  Two budgets:
 ``--epochs-short`` (the study's short cross-validation budget) and ``--epochs-long``
 ("to convergence": binary CE may learn more slowly without being worse).
 

@@ -76,7 +76,7 @@ result = md.compare(ds, seed=0, **settings)
 # The table
 # ---------
 # One row per combination, best first: mean accuracy over the folds, its standard
-# deviation and a 95 % t interval.  ``table()`` returns plain dicts (ready for
+# deviation and a 95 % interval with the Nadeau-Bengio corrected variance.  ``table()`` returns plain dicts (ready for
 # ``pandas.DataFrame``).
 print(f"{'activation':10} {'loss':26} {'mean':>7} {'std':>6}  95% interval")
 for row in result.table():

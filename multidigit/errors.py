@@ -27,11 +27,14 @@ class DataError(MultidigitError, ValueError):
 
 
 class ModelError(MultidigitError, ValueError):
-    """A model argument (activation, loss, preset, layer name...) is invalid."""
+    """A model or model file does not fit or cannot be read (a damaged ``.keras`` file,
+    no ``digit_k`` heads, no Conv2D layer, another input size).  A bad argument to
+    ``build_model`` is a :class:`ParameterError`."""
 
 
 class ExplainerError(MultidigitError, ValueError):
-    """An explainer is unknown, registered twice, or was called wrongly."""
+    """An explainer cannot run here (backend, TensorFlow missing), is registered twice,
+    or breaks its contract.  An unknown method or option is a :class:`ParameterError`."""
 
 
 class TuningError(MultidigitError, RuntimeError):

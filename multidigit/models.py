@@ -298,7 +298,7 @@ def build_model(
     objective : {"exact", "keras"}
         ``"exact"`` (default): the loss of the activation's outputs, computed stably
         from the logits on every backend (:mod:`multidigit.losses`).  ``"keras"``:
-        Keras' own losses on the probabilities, as before 0.x: on TensorFlow they use
+        Keras' own losses on the probabilities, as in earlier versions of multidigit: on TensorFlow they use
         the logits the activation cached, so softmax + binary CE trains sigmoid +
         binary CE and sigmoid + categorical CE trains softmax + categorical CE; on
         JAX they use the (clipped) probabilities.  Kept to show and reproduce that.

@@ -1,6 +1,6 @@
 """Bad-argument cases of the data area for the table-driven parameter test (issue 15).
 
-Not collected by pytest (no ``test_`` prefix): ``tests/test_param_validation_data.py``
+Not collected by pytest (no ``test_`` prefix): ``tests/test_param_validation.py``
 runs them; the integrator merges every area's ``CASES`` into one table.  Each case:
 ``(callable, args, kwargs, parameter name, fragment of the allowed values)``.
 """

@@ -1,6 +1,6 @@
 """Bad-argument cases of the explain area (explain, registry, metrics, plots).
 
-Not collected by pytest (no ``test_`` prefix): ``test_param_validation_explain.py`` runs
+Not collected by pytest (no ``test_`` prefix): ``tests/test_param_validation.py`` runs
 them, and the integrator merges them into the package-wide table.  Each case:
 ``pytest.param(callable, args, kwargs, parameter name, fragment of the allowed values)``.
 Functions that need a model get a tiny one through ``_on_model``.

@@ -1,6 +1,6 @@
 """Bad-argument cases of the study (merged into the one table-driven test, issue 15).
 
-Not collected by pytest (no ``test_`` prefix); ``test_param_validation_study.py`` runs
+Not collected by pytest (no ``test_`` prefix); ``tests/test_param_validation.py`` runs
 them.  Every argument is rejected before any file is written or data is loaded.
 """
 

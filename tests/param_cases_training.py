@@ -1,7 +1,7 @@
 """Bad-argument cases of the training area (train, evaluate, predict, make_folds,
 cross_validate, compare, schedule_function) for the table-driven parameter test.
 
-Not collected by pytest (no ``test_`` prefix); ``test_param_validation_training.py``
+Not collected by pytest (no ``test_`` prefix); ``tests/test_param_validation.py``
 runs them, and the integrator merges them into one table.  The checks fire before
 any model is built or trained, so ``None`` stands in for the model where the data is
 checked first, and a plain ``object()`` where the model check is the one under test.

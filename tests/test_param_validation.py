@@ -2,8 +2,8 @@
 :class:`multidigit.ParameterError` whose message names the parameter and the allowed
 values (issue 15).
 
-The rows live beside each area (``param_cases_<area>.py``: data, models, training,
-tuning, explain, study, demo) and are gathered here into one table; a second test
+The rows live beside each area (``param_cases_<area>.py``: data, heads, models,
+training, tuning, explain, study, demo) and are gathered here into one table; a second test
 checks that every public function of ``multidigit.__all__`` has at least one row.
 """
 

@@ -97,7 +97,7 @@ def load_dataset(
         Seed of the generator (``"mini"``); same seed, same bytes.
     cache_dir : path, optional
         Where to cache generated / decoded arrays (default
-        :func:`default_cache_dir`).  Writes are atomic; an unusable cache is skipped
+        :func:`~multidigit.data.default_cache_dir`).  Writes are atomic; an unusable cache is skipped
         with a :class:`~multidigit.data.CacheWarning`.
     use_cache : bool
         Set to False to neither read nor write the cache.

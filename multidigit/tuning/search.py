@@ -71,7 +71,7 @@ def tune(
         score is its best epoch.
     k : int, optional
         Score each trial by the mean over ``k`` grouped folds of the train split
-        (:func:`multidigit.training.make_folds`); costs ``k`` trainings a trial.
+        (:func:`multidigit.cross_validation.make_folds`); costs ``k`` trainings a trial.
     directory, project_name : str
         Where keras-tuner keeps its project (``directory/project_name``).
     resume : bool
