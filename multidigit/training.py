@@ -323,7 +323,6 @@ def _fit_inputs(train_split: Split, batch_size: int, seed: int, augment: Any,
                 "batch_size": batch_size, "shuffle": True}, False
     x: Any = train_split.to_tf_dataset(batch_size, shuffle=True, seed=seed)
     if augment is not False:
-        import tensorflow as tf
 
         aug = default_augmentation(seed) if augment is True else augment
         # Sequential on purpose: parallel calls draw from the random layers in a varying
