@@ -114,3 +114,20 @@ for name, runs in result.cv.items():
     losses = np.concatenate([cv.scores("loss") for cv in runs])
     accs = np.concatenate([cv.scores("mean_digit_accuracy") for cv in runs])
     print(f"{name:45} loss {np.nanmean(losses):7.3f}   accuracy {100 * accs.mean():6.2f} %")
+
+# %%
+# What the full measurement found
+# -------------------------------
+# This page trains small models for a few epochs, so its ranking is noisy.  The
+# benchmark ``benchmarks/bench_objectives.py`` repeats the comparison with the
+# study's model on 5 grouped folds x 2 seeds, at the study's 4-epoch budget and
+# at 15 epochs, on TensorFlow and on JAX (same verdict on both):
+#
+# * the **output activation matters**: softmax heads beat sigmoid heads at both
+#   budgets (92.4 / 91.5 % per digit against 88.7 / 84.2 % after 15 epochs) and
+#   their probabilities are far better calibrated (Brier score 0.13-0.15 against
+#   0.33-0.37);
+# * the **loss matters much less**: with softmax heads, binary and categorical
+#   cross-entropy are tied within the noise (p = 0.07 after 15 epochs);
+# * the study's "softmax + binary cross-entropy wins" is nominally right at
+#   convergence, but not by more than the noise.
