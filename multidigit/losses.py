@@ -246,6 +246,11 @@ class MultiDigitModel(keras.Model):
 
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
                      sample_weight: Any = None, training: bool = True) -> Any:
+        """Keras' compiled loss, with each head's probabilities swapped for its logits.
+
+        The logits come from the :class:`ProbabilityHead` that just produced ``y_pred``
+        (or, for stored predictions, from :func:`logits_from_probabilities`).
+        """
         if isinstance(y_pred, dict):
             y_pred = {name: self._logits(name, out) for name, out in y_pred.items()}
         return super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,

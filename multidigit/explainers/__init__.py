@@ -3,20 +3,20 @@
 The built-in explainers (registered by dotted path in :mod:`multidigit.registry`, so
 this package and its modules are imported only when one is used):
 
-==================== ========================================================= =========
-name                 what                                                      maps
-==================== ========================================================= =========
-``saliency``         vanilla gradient; ``smooth=N`` for SmoothGrad             (n, H, W)
-``gradcam``          Grad-CAM on the last conv layer (``layer=``)              (n, H, W)
-``gradcam++``        Grad-CAM++                                                (n, H, W)
-``guided_backprop``  guided backpropagation                                    (n, H, W)
-``deepdream``        images after gradient ascent on a layer (not per head)    (n, H, W)
-``feature_maps``     a layer's activations (not per head)                      (n, C, h, w)
-``filters``          first conv layer's kernels (model-level)                  (F, kh, kw)
-``scorecam``         Score-CAM, through tf-keras-vis                           (n, H, W)
-``layercam``         Layer-CAM, through tf-keras-vis                           (n, H, W)
-``activation_maximization``  images pushed towards a digit (tf-keras-vis)      (n, H, W)
-==================== ========================================================= =========
+=========================== ========================================================= ============
+name                        what                                                      maps
+=========================== ========================================================= ============
+``saliency``                vanilla gradient; ``smooth=N`` for SmoothGrad             (n, H, W)
+``gradcam``                 Grad-CAM on the last conv layer (``layer=``)              (n, H, W)
+``gradcam++``               Grad-CAM++                                                (n, H, W)
+``guided_backprop``         guided backpropagation                                    (n, H, W)
+``deepdream``               images after gradient ascent on a layer (not per head)    (n, H, W)
+``feature_maps``            a layer's activations (not per head)                      (n, C, h, w)
+``filters``                 first conv layer's kernels (model-level)                  (F, kh, kw)
+``scorecam``                Score-CAM, through tf-keras-vis                           (n, H, W)
+``layercam``                Layer-CAM, through tf-keras-vis                           (n, H, W)
+``activation_maximization`` images pushed towards a digit (tf-keras-vis)              (n, H, W)
+=========================== ========================================================= ============
 
 Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
 :func:`faithfulness` / :func:`faithfulness_table` measure how much to trust them.
