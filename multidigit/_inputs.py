@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ._param_validation import fail
 from .data import MultiDigitDataset, Split
+from .data.dataset import check_pixels  # the one pixel check, shared with Split
 from .errors import DataError, ModelError
 from .heads import head_names, model_head_names
 
@@ -28,38 +27,6 @@ __all__ = [
 ]
 
 _DATA = "a MultiDigitDataset (from load_dataset) or a Split"
-
-
-def check_pixels(images: np.ndarray, what: str = "images") -> None:
-    """Reject NaN, inf and pixels outside [0, 1] (8-bit integers: outside [0, 255]).
-
-    ``min`` / ``max`` propagate NaN, so two reductions find every bad value without
-    a temporary array the size of the data.
-
-    Examples
-    --------
-    >>> check_pixels(np.zeros((1, 2, 2, 1)))
-    >>> check_pixels(np.full((1, 2, 2, 1), np.nan))
-    Traceback (most recent call last):
-    ...
-    multidigit.errors.DataError: images hold NaN or infinite pixels; ...
-    """
-    x = np.asarray(images)
-    if x.size == 0 or x.dtype.kind in "biu":
-        if x.size and (x.min() < 0 or x.max() > 255):
-            raise DataError(f"{what} hold integer pixels outside [0, 255].")
-        return
-    lo, hi = float(np.min(x)), float(np.max(x))
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise DataError(
-            f"{what} hold NaN or infinite pixels; clean them (e.g. np.nan_to_num) before "
-            "training or predicting: a model reads them as arbitrary digits."
-        )
-    if lo < 0 or hi > 1:
-        raise DataError(
-            f"{what} hold pixels in [{lo:.4g}, {hi:.4g}]; float images must be grey "
-            "values in [0, 1] (divide 8-bit pixels by 255)."
-        )
 
 
 def _validation_of(data: Any, validation: Any) -> Split | None:

@@ -60,29 +60,44 @@ def _checked_labels(labels: Any, name: str) -> np.ndarray:
     return out
 
 
-def _check_pixels(images: np.ndarray, name: str) -> None:
-    """Refuse NaN / inf, negative pixels and float pixels above 1 (min / max only:
-    two passes over the array, NaN propagates through both)."""
-    if images.size == 0 or images.dtype.kind not in "iuf":
+def check_pixels(images: np.ndarray, what: str = "images") -> None:
+    """Refuse NaN / inf, negative pixels, float pixels above 1 and integer pixels above
+    255: the one pixel check of :class:`Split`, ``train``, ``evaluate`` and ``predict``.
+
+    ``min`` / ``max`` propagate NaN, so two reductions find every bad value without a
+    temporary array the size of the data.
+
+    Examples
+    --------
+    >>> check_pixels(np.zeros((1, 2, 2, 1)))
+    >>> check_pixels(np.full((1, 2, 2, 1), np.nan))
+    Traceback (most recent call last):
+    ...
+    multidigit.errors.DataError: images: 4 pixels are NaN or infinite; ...
+    """
+    images = np.asarray(images)
+    if images.size == 0 or images.dtype.kind not in "biuf":
         return
     lo, hi = images.min(), images.max()
     if images.dtype.kind == "f" and not (np.isfinite(lo) and np.isfinite(hi)):
         n_bad = int((~np.isfinite(images)).sum())
         raise DataError(
-            f"split {name!r}: {n_bad} pixels are NaN or infinite; the images are corrupt "
+            f"{what}: {n_bad} pixels are NaN or infinite; the images are corrupt "
             "or were divided by zero: drop those images or replace the values "
             "(e.g. np.nan_to_num)."
         )
     if lo < 0:
         raise DataError(
-            f"split {name!r}: pixels must not be negative (min {float(lo):g}); images "
+            f"{what}: pixels must not be negative (min {float(lo):g}); images "
             "are grey levels in [0, 1]: undo any mean subtraction or rescale them."
         )
     if images.dtype.kind == "f" and hi > 1:
         raise DataError(
-            f"split {name!r}: float pixels must lie in [0, 1] (max {float(hi):g}); "
+            f"{what}: float pixels must lie in [0, 1] (max {float(hi):g}); "
             "divide 0-255 images by 255."
         )
+    if hi > 255:
+        raise DataError(f"{what}: integer pixels must lie in [0, 255] (max {int(hi)}).")
 
 
 @dataclass
@@ -133,7 +148,7 @@ class Split:
                 f"split {self.name!r}: labels must have shape (N, n_digits) with N = "
                 f"{len(self.images)} images, got {self.labels.shape}."
             )
-        _check_pixels(self.images, self.name)
+        check_pixels(self.images, f"split {self.name!r}")
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
