@@ -52,6 +52,7 @@ _LAZY: dict[str, str] = {
     # training, evaluation, cross-validation, comparison
     "train": "training",
     "TrainingHistory": "training",
+    "default_epochs": "training",
     "evaluate": "evaluation",
     "predict": "evaluation",
     "EvaluationResult": "evaluation",

@@ -91,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
     _add_data_source(tune)
     tune.add_argument("--tuner", default="hyperband", choices=["random", "hyperband", "bayesian"])
-    tune.add_argument("--search-space", default="study",
-                      help="a named space (study, wide, tiny), a .json file or a JSON string")
+    tune.add_argument("--search-space", default="shared",
+                      help="a named space (shared, study, wide, tiny), a .json file or a JSON string")
     tune.add_argument("--max-trials", type=int, default=10)
     tune.add_argument("--epochs", type=int, default=5)
     tune.add_argument("--k", type=int, default=None, help="score trials by k-fold CV")

@@ -284,7 +284,7 @@ def compare(
     repeats: int = 1,
     model_params: Mapping[str, Any] | None = None,
     epochs: int = 10,
-    batch_size: int = 64,
+    batch_size: int = 128,
     grouped: bool = True,
     seed: int = 0,
     metric: str = "mean_digit_accuracy",

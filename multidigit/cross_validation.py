@@ -210,7 +210,7 @@ def cross_validate(
     k: int = 5,
     model_params: Mapping[str, Any] | None = None,
     epochs: int = 10,
-    batch_size: int = 64,
+    batch_size: int = 128,
     grouped: bool = True,
     seed: int = 0,
     train_params: Mapping[str, Any] | None = None,
@@ -237,7 +237,8 @@ def cross_validate(
     seed : int
         Seed of the folds; fold ``i`` builds and trains with ``seed + i``.
     train_params : dict, optional
-        More :func:`train` arguments (``schedule``...).  Early stopping is off by
+        More :func:`train` arguments (``schedule``...; default :func:`train`'s:
+        one-cycle; ``{"schedule": "step"}`` is the study's).  Early stopping is off by
         default here: picking the epoch on the fold that is then scored would
         make the estimate optimistic.
     folds : list of (train_idx, val_idx), optional
@@ -294,7 +295,7 @@ def _cv_params(model_params: Mapping[str, Any] | None,
         if key in model_params:
             raise fail(f"model_params[{key!r}]", "left out (it is set from the data)",
                        model_params[key], "cross_validate")
-    tparams: dict[str, Any] = {"early_stopping": False, "schedule": "step"}
+    tparams: dict[str, Any] = {"early_stopping": False}
     tparams.update(dict(train_params or {}))
     for key in ("epochs", "batch_size", "seed", "validation", "progress"):
         if key in tparams:

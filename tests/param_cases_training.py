@@ -1,5 +1,5 @@
 """Bad-argument cases of the training area (train, evaluate, predict, make_folds,
-cross_validate, compare, schedule_function) for the table-driven parameter test.
+cross_validate, compare, schedule_function, default_epochs) for the table-driven parameter test.
 
 Not collected by pytest (no ``test_`` prefix); ``tests/test_param_validation.py``
 runs them, and the integrator merges them into one table.  The checks fire before
@@ -67,6 +67,12 @@ CASES = [
                  "'categorical_crossentropy', 'binary_crossentropy'", id="compare-losses"),
     pytest.param(md.compare, (S,), {"repeats": 0}, "repeats", "integer >= 1",
                  id="compare-repeats"),
+    pytest.param(md.default_epochs, (0,), {}, "n_images", "integer >= 1",
+                 id="default_epochs-n_images"),
+    pytest.param(md.default_epochs, (100,), {"batch_size": 0}, "batch_size", "integer >= 1",
+                 id="default_epochs-batch_size"),
+    pytest.param(md.train, (None, S), {"epochs": 0}, "epochs", "integer >= 1",
+                 id="train-epochs"),
     pytest.param(schedule_function, ("linear",), {"epochs": 3, "learning_rate": 1e-3},
                  "schedule", "'step', 'cosine', 'onecycle', 'constant'",
                  id="schedule_function-schedule"),

@@ -190,3 +190,95 @@ def test_wide_preset_is_fast_with_wider_blocks_and_l2():
         assert reg is not None and float(reg.get_config()["l2"]) == pytest.approx(1e-3)
     assert model.get_layer("conv_1").padding == "same"
     assert [l.name for l in model.layers if l.name.startswith("bn_")] == ["bn_1", "bn_2", "bn_3"]
+
+
+# ------------------------------------------------------------- the default: "shared"
+def test_default_model_is_the_shared_preset():
+    model = md.build_model(seed=0)  # no preset, no input shape: Triple MNIST's 84x84
+    assert "shared" in model.name
+    names = [l.name for l in model.layers]
+    for expected in ("image", "resize", "augment_rotate", "augment_shift", "conv_1",
+                     "pool_1", "conv_2", "conv_3", "vpool", "column_0", "column_1",
+                     "column_2", "flatten", "dense", "dense_bn", "dense_drop"):
+        assert expected in names, expected
+    assert "pool_2" not in names and "pool_3" not in names  # one pool, after conv_1
+    assert [model.get_layer(n).filters for n in conv_layer_names(model)] == [32, 64, 128]
+    assert last_conv_layer_name(model) == "conv_3"
+    # 84 -> 42 by 2x2 averaging, 42 -> 21 by pool_1, the height pooled away
+    assert type(model.get_layer("resize")).__name__ == "AveragePooling2D"
+    assert tuple(model.get_layer("vpool").output.shape[1:]) == (1, 21, 128)
+    # three 7-column strips, read by ONE dense layer (three calls, one kernel)
+    for k in range(3):
+        assert tuple(model.get_layer(f"column_{k}").output.shape[1:]) == (1, 7, 128)
+    dense = model.get_layer("dense")
+    assert len(dense._inbound_nodes) == 3
+    assert tuple(dense.kernel.shape) == (7 * 128, 256)
+    assert sorted(model.output_names) == ["digit_0", "digit_1", "digit_2"]
+
+
+def test_shared_model_reads_each_digit_from_its_own_strip():
+    """Head k only sees the k-th third of the image: changing the last third leaves
+    digit_0 unchanged and changes digit_2."""
+    model = md.build_model(seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 84, 84, 1), dtype=np.float32)
+    y = x.copy()
+    y[:, :, 56:] = rng.random((4, 84, 28, 1), dtype=np.float32)
+    a, b = model(x, training=False), model(y, training=False)
+    np.testing.assert_array_equal(np.asarray(a["digit_0"]), np.asarray(b["digit_0"]))
+    assert not np.allclose(np.asarray(a["digit_2"]), np.asarray(b["digit_2"]))
+
+
+@pytest.mark.parametrize("shape, layer", [((28, 28, 1), "Resizing"), ((42, 42, 1), None),
+                                          ((84, 84, 1), "AveragePooling2D")])
+def test_shared_model_takes_any_input_size(shape, layer):
+    model = md.build_model(input_shape=shape, seed=0)
+    names = {l.name: type(l).__name__ for l in model.layers}
+    assert names.get("resize") == layer
+    assert tuple(model.get_layer("vpool").output.shape[1:]) == (1, 21, 128)
+    out = model.predict(np.zeros((2, *shape), np.float32), verbose=0)
+    assert out["digit_1"].shape == (2, 10)
+
+
+def test_shared_model_augments_only_while_training():
+    model = md.build_model(input_shape=(42, 42, 1), seed=0, dense_dropout=0.0)
+    x = np.random.default_rng(1).random((4, 42, 42, 1), dtype=np.float32)
+    first = np.asarray(model(x, training=False)["digit_0"])
+    np.testing.assert_array_equal(first, np.asarray(model(x, training=False)["digit_0"]))
+    # training mode moves the image (rotation, shift); BatchNorm alone would not
+    # differ between two calls on the same batch
+    a = np.asarray(model(x, training=True)["digit_0"])
+    b = np.asarray(model(x, training=True)["digit_0"])
+    assert not np.allclose(a, b)
+
+
+def test_shared_model_too_narrow_for_the_digits():
+    with pytest.raises(md.ModelError, match="too narrow"):
+        md.build_model(input_shape=(42, 2, 1), n_digits=3, seed=0)
+
+
+def test_shared_model_learns(small_ds):
+    """A few epochs on 1,920 tiny images: far above chance (10 %) on unseen digits."""
+    model = md.build_model(input_shape=small_ds.image_shape, seed=0)
+    md.train(model, small_ds, epochs=4, seed=0)
+    assert md.evaluate(model, small_ds.test).mean_digit_accuracy > 0.5
+
+
+def test_shared_model_save_load_round_trip(tmp_path):
+    model = md.build_model(seed=0)
+    x = np.random.default_rng(2).random((3, 84, 84, 1), dtype=np.float32)
+    path = md.save_model(model, tmp_path / "shared.keras")
+    again = md.load_model(path)
+    np.testing.assert_allclose(again.predict(x, verbose=0)["digit_2"],
+                               model.predict(x, verbose=0)["digit_2"], rtol=1e-6)
+    assert [l.name for l in again.layers] == [l.name for l in model.layers]
+
+
+def test_study_presets_are_unchanged():
+    """baseline and tuned reproduce the study: no resize, no strips, no augmentation."""
+    for preset, filters in (("baseline", [32, 64]), ("tuned", [96, 128, 128])):
+        model = md.build_model(input_shape=(28, 28, 1), preset=preset, seed=0)
+        names = [l.name for l in model.layers]
+        assert [model.get_layer(n).filters for n in conv_layer_names(model)] == filters
+        assert not any(n.startswith(("resize", "augment", "column", "vpool")) for n in names)
+        assert len(model.get_layer("dense")._inbound_nodes) == 1

@@ -10,19 +10,20 @@ __all__ = ["QUICK_SPACE", "STAGES", "STUDY_SMALL_SPACE", "StudyConfig"]
 #: The stages of a study, in the order they run.
 STAGES = ("data", "compare", "cross_validation", "tuning", "final", "explain")
 
-#: A small search space that fits the default run's budget on a 2-core CPU.
+#: A small search space around the default model that fits the default run's budget
+#: on a 2-core CPU.
 STUDY_SMALL_SPACE: dict[str, dict[str, Any]] = {
-    "preset": {"type": "fixed", "value": "fast"},
-    "conv_1": {"type": "choice", "values": [32, 48]},
-    "conv_2": {"type": "choice", "values": [64, 96]},
-    "conv_3": {"type": "choice", "values": [64, 96]},
+    "preset": {"type": "fixed", "value": "shared"},
+    "conv_1": {"type": "choice", "values": [24, 32]},
+    "conv_2": {"type": "choice", "values": [48, 64]},
+    "conv_3": {"type": "choice", "values": [96, 128]},
     "dense_units": {"type": "choice", "values": [128, 256]},
     "learning_rate": {"type": "choice", "values": [1e-3, 2e-3]},
 }
 
 #: The --quick run's space: two tiny trials.
 QUICK_SPACE: dict[str, dict[str, Any]] = {
-    "preset": {"type": "fixed", "value": "fast"},
+    "preset": {"type": "fixed", "value": "shared"},
     "conv_1": {"type": "choice", "values": [8, 16]},
     "conv_2": {"type": "fixed", "value": 32},
     "dense_units": {"type": "fixed", "value": 64},
@@ -46,21 +47,22 @@ class StudyConfig:
 
     data: str = "mini"
     seed: int = 0
-    image_size: int = 28
+    image_size: int | None = None
     images_per_class: int = 10
-    preset: str = "fast"
-    filters: tuple[int, ...] = (32, 64, 64)
-    dense_units: int = 128
-    compare_k: int = 3
-    compare_epochs: int = 4
+    preset: str = "shared"
+    filters: tuple[int, ...] = (32, 64, 128)
+    dense_units: int = 256
+    compare_k: int = 2
+    compare_epochs: int = 3
     cv_k: int = 3
-    cv_epochs: int = 6
+    cv_epochs: int = 4
     tune_space: Any = field(default_factory=lambda: dict(STUDY_SMALL_SPACE))
     tune_tuner: str = "random"
-    tune_trials: int = 4
-    tune_epochs: int = 3
-    final_epochs: int = 12
-    batch_size: int = 64
+    tune_trials: int = 3
+    tune_epochs: int = 2
+    final_epochs: int = 16
+    batch_size: int = 128
+    schedule: str = "onecycle"
     n_explain: int = 4
     quick: bool = False
 
@@ -77,7 +79,7 @@ class StudyConfig:
             cfg = cls(data=data, seed=seed)
         if full_tuning:  # the study's own search: 20 trials x 20 epochs over its space
             cfg.tune_space, cfg.tune_trials, cfg.tune_epochs = "study", 20, 20
-            cfg.batch_size = 32
+            cfg.batch_size, cfg.schedule = 32, "step"
         return cfg
 
     def to_dict(self) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
     cfg = run.config
     res = compare(ds, k=cfg.compare_k, model_params=cfg.model_params(),
                   epochs=cfg.compare_epochs, batch_size=cfg.batch_size, seed=cfg.seed,
-                  progress=progress)
+                  train_params={"schedule": cfg.schedule}, progress=progress)
     out = res.to_dict()
     best = res.rows[0]
     out["best"] = {"activation": best["activation"], "loss": best["loss"]}
@@ -95,7 +95,8 @@ def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
     cfg = run.config
     params = {**cfg.model_params(), **best}
     res = cross_validate(ds, k=cfg.cv_k, model_params=params, epochs=cfg.cv_epochs,
-                         batch_size=cfg.batch_size, seed=cfg.seed, progress=progress)
+                         batch_size=cfg.batch_size, seed=cfg.seed,
+                         train_params={"schedule": cfg.schedule}, progress=progress)
     out = res.to_dict()
     out["figures"] = {
         "learning_curves": run.figure(plots.plot_learning_curves(res.histories),
@@ -162,7 +163,8 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
                         **params)
     t = time.perf_counter()
     hist = train(model, full, epochs=cfg.final_epochs, batch_size=batch, validation=None,
-                 early_stopping=False, seed=cfg.seed, progress=progress)
+                 schedule=cfg.schedule, early_stopping=False, seed=cfg.seed,
+                 progress=progress)
     seconds = time.perf_counter() - t
     result = evaluate(model, ds.test)
     save_model(model, run.claim("model.keras"))

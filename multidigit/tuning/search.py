@@ -31,7 +31,7 @@ __all__ = ["tune"]
 def tune(
     data: Any,
     *,
-    search_space: str | Mapping[str, Any] = "study",
+    search_space: str | Mapping[str, Any] = "shared",
     tuner: str = "hyperband",
     max_trials: int = 10,
     epochs: int = 5,
@@ -41,7 +41,7 @@ def tune(
     project_name: str = "search",
     resume: bool = True,
     seed: int = 0,
-    batch_size: int = 64,
+    batch_size: int = 128,
     retrain: bool = True,
     progress: bool = False,
     activation: str = "softmax",
@@ -55,8 +55,9 @@ def tune(
         Trials train on ``data.train`` and are scored on ``data.val`` (or by grouped
         ``k``-fold cross-validation of ``data.train``).  ``data.test`` is never used.
     search_space : str or dict
-        A name of :data:`SEARCH_SPACES` (``"study"``, ``"wide"``, ``"tiny"``) or a
-        dict in the same format (see :func:`check_search_space`).
+        A name of :data:`SEARCH_SPACES` (``"shared"``: around the default model;
+        ``"study"``: the study's search, with ``batch_size=32``; ``"wide"``,
+        ``"tiny"``) or a dict in the same format (see :func:`check_search_space`).
     tuner : {"hyperband", "random", "bayesian"}
         ``keras_tuner.Hyperband`` (``max_epochs=epochs``, factor 3),
         ``RandomSearch`` (the study's) or ``BayesianOptimization``.

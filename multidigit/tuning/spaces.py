@@ -32,10 +32,21 @@ __all__ = ["SEARCH_SPACES", "check_search_space", "model_kwargs"]
 #: architecture the other keys override, default ``"tuned"``; see
 #: :data:`multidigit.models.PRESETS`).
 #:
+#: * ``"shared"``: around multidigit's default model (``shared`` preset): filters,
+#:   dense width, dense dropout and learning rate;
 #: * ``"study"``: the study's search (conv 32-128/64-256/128-512, dense 128-512);
 #: * ``"wide"``: the study's plus learning rate, dropouts, L2, batch norm, batch size;
 #: * ``"tiny"``: one small conv block, for tests and examples.
 SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
+    "shared": {
+        "preset": {"type": "fixed", "value": "shared"},
+        "conv_1": {"type": "choice", "values": [16, 32, 48]},
+        "conv_2": {"type": "choice", "values": [32, 64, 96]},
+        "conv_3": {"type": "choice", "values": [64, 128, 192]},
+        "dense_units": {"type": "choice", "values": [128, 256, 384]},
+        "dense_dropout": {"type": "choice", "values": [0.0, 0.3, 0.5]},
+        "learning_rate": {"type": "choice", "values": [5e-4, 1e-3, 2e-3]},
+    },
     "study": {
         "conv_1": {"type": "int", "min": 32, "max": 128, "step": 32},
         "conv_2": {"type": "int", "min": 64, "max": 256, "step": 64},
