@@ -219,6 +219,19 @@ with tempfile.TemporaryDirectory() as d:
                  directory=d, seed=0)
     out["trials"] = len(tr.trials)
 out["feature_maps"] = list(md.explain(model, ds.test.images[:2], method="feature_maps").maps.shape)
+# the default model (shared preset: resize, augmentation, strips) on JAX
+shared = [md.build_model(input_shape=ds.image_shape, seed=0) for _ in range(2)]
+for m in shared:
+    md.train(m, ds, epochs=1, seed=0)
+out["shared_deterministic"] = bool(np.array_equal(
+    shared[0].predict(ds.test.images[:8], verbose=0)["digit_2"],
+    shared[1].predict(ds.test.images[:8], verbose=0)["digit_2"]))
+with tempfile.TemporaryDirectory() as d:
+    md.save_model(shared[0], os.path.join(d, "s.keras"))
+    again = md.load_model(os.path.join(d, "s.keras"))
+    out["shared_round_trip"] = bool(np.allclose(
+        again.predict(ds.test.images[:8], verbose=0)["digit_2"],
+        shared[0].predict(ds.test.images[:8], verbose=0)["digit_2"], atol=1e-6))
 try:
     md.explain(model, ds.test.images[:2], method="saliency")
 except md.ExplainerError as exc:
@@ -246,4 +259,5 @@ def test_training_is_backend_agnostic_on_jax(tmp_path):
     assert len(out["labels"]) == 2 and all(len(s) == 3 for s in out["labels"])
     assert out["folds"] == 2 and out["trials"] == 2
     assert out["feature_maps"][0] == 2
+    assert out["shared_deterministic"] and out["shared_round_trip"]
     assert "KERAS_BACKEND=tensorflow" in out["saliency_error"]
