@@ -13,8 +13,8 @@ a better model (see :doc:`/how_it_works`).
 
 This page runs the comparison at the budget of ``multidigit study``: the default
 model, 2 grouped folds of 3 epochs each on half of the mini dataset (5 images per
-label combination).  That is enough to separate the activations, not the losses:
-see the end of the page for the full measurement.
+label combination).  The verdict below says whether that separates them; the end
+of the page summarises a larger measurement.
 
 .. note::
    ``MULTIDIGIT_FAST=1`` runs 2 folds of 1 epoch on a tiny dataset at 28x28: the
