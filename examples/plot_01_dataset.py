@@ -18,7 +18,7 @@ model never saw.  See :doc:`/how_it_works` for the recipe.
 # Settings
 # --------
 # ``FAST`` mode (``MULTIDIGIT_FAST=1``) keeps every example quick; the normal mode
-# uses study-sized settings.
+# uses the whole mini dataset.
 import os
 
 import matplotlib.pyplot as plt
