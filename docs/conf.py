@@ -6,8 +6,8 @@ Build it (from the repository root) with::
 
 The gallery (``examples/plot_*.py``) runs every example in *full* mode by default:
 the mini dataset at its native 84x84, the default model and training recipe, the
-budgets of ``multidigit study``, so the pages show measured results (about ten
-minutes on a 2-core CPU, most of it training the final model).  The final-evaluation
+budgets of ``multidigit study``, so the pages show measured results (several minutes
+on a CPU, most of them training the final model).  The final-evaluation
 example saves its trained model under ``<cache>/gallery/`` (``$MULTIDIGIT_CACHE``,
 else ``~/.cache/multidigit``); the explainer examples load it from there instead of
 training it again.
