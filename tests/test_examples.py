@@ -39,9 +39,11 @@ def test_example_reads_fast_mode_and_uses_public_api(path):
     source = path.read_text(encoding="utf-8")
     assert 'os.environ.get("MULTIDIGIT_FAST"' in source, f"{path.name} ignores MULTIDIGIT_FAST"
     assert "import multidigit as md" in source
-    # Only public names: no private sub-modules or attributes of multidigit.
-    assert not re.search(r"multidigit(\.\w+)*\._\w", source), f"{path.name} uses private API"
-    assert not re.search(r"\bmd\._\w", source), f"{path.name} uses private API"
+    # Only public names: no private sub-modules or attributes of multidigit (dunder
+    # names such as md.__version__ are public).
+    private = r"\._(?!_\w+__\b)\w"
+    assert not re.search(r"multidigit(\.\w+)*" + private, source), f"{path.name} uses private API"
+    assert not re.search(r"\bmd(\.\w+)*" + private, source), f"{path.name} uses private API"
 
 
 def test_docs_toctree_pages_exist():
@@ -69,3 +71,63 @@ def test_docs_conf_compiles():
     source = (DOCS / "conf.py").read_text(encoding="utf-8")
     compile(source, "docs/conf.py", "exec")
     assert "sphinx_gallery.gen_gallery" in source
+
+
+# -- The final model shared by the gallery -----------------------------------------------
+# plot_05 trains the final model and saves it to <cache>/gallery/; plot_06-08 load it
+# from there (or train it the same way when run on their own).  Each script carries its
+# own copy of the helpers (users copy single files): the copies must stay identical.
+FINAL = ROOT / "examples" / "plot_05_final_evaluation.py"
+CACHED = [ROOT / "examples" / name for name in (
+    "plot_06_explainers.py", "plot_07_faithfulness.py", "plot_08_writing_a_plugin.py")]
+
+
+def _function_source(path, name):
+    source = path.read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return ast.get_source_segment(source, node)
+    raise AssertionError(f"{path.name} has no top-level function {name}()")
+
+
+def test_the_examples_share_one_final_model_cache():
+    paths = {p.name: _function_source(p, "final_model_path") for p in [FINAL, *CACHED]}
+    assert len(set(paths.values())) == 1, f"final_model_path() differs between {list(paths)}"
+    models = {p.name: _function_source(p, "final_model") for p in CACHED}
+    assert len(set(models.values())) == 1, f"final_model() differs between {list(models)}"
+    source = FINAL.read_text(encoding="utf-8")
+    assert "md.save_model(model, final_model_path(ds, IMAGES_PER_CLASS, EPOCHS))" in source
+    for path in CACHED:
+        assert "final_model(ds, IMAGES_PER_CLASS, EPOCHS)" in path.read_text(encoding="utf-8")
+
+
+def test_final_model_trains_once_then_loads_the_cache(tiny_ds, tmp_path, monkeypatch):
+    import types
+
+    import numpy as np
+
+    import multidigit as md
+
+    ns = {"md": md, "np": np, "Path": Path}
+    for name in ("final_model_path", "final_model"):
+        exec(compile(_function_source(CACHED[0], name), str(CACHED[0]), "exec"), ns)
+    ds = types.SimpleNamespace(train=tiny_ds.train.subset(range(64)),
+                               val=tiny_ds.val.subset(range(32)),
+                               image_shape=tiny_ds.image_shape)
+    monkeypatch.setenv("MULTIDIGIT_CACHE", str(tmp_path))
+    path = ns["final_model_path"](ds, 1, 1)
+    assert tmp_path in path.parents and not path.exists()
+    assert ns["final_model_path"](ds, 1, 2) != path  # the key names the epochs
+
+    model = ns["final_model"](ds, 1, 1)
+    assert path.is_file()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("final_model() trained again instead of loading the cache")
+
+    monkeypatch.setattr(md, "train", no_training)
+    again = ns["final_model"](ds, 1, 1)
+    assert again is not model
+    test = tiny_ds.test.subset(range(8))
+    np.testing.assert_allclose(md.predict(again, test).probabilities,
+                               md.predict(model, test).probabilities, atol=1e-5)
