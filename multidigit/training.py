@@ -270,7 +270,7 @@ def train(
 
 
 #: :func:`default_epochs`: about this many gradient steps, within these epoch bounds.
-DEFAULT_STEPS = 3500
+DEFAULT_STEPS = 3000
 DEFAULT_EPOCHS = (6, 20)
 
 
@@ -279,13 +279,13 @@ def default_epochs(n_images: int, batch_size: int = 128) -> int:
     :data:`DEFAULT_STEPS` gradient steps, at least 6 and at most 20 epochs.
 
     The one-cycle schedule needs enough steps to warm up and anneal; a large set gets
-    them in few epochs (real-scale Triple MNIST, 64,000 images: 7 epochs, under 15
+    them in few epochs (real-scale Triple MNIST, 64,000 images: 6 epochs, under 15
     minutes on two CPU cores), a small one needs more passes (``mini``'s 6,400: 20).
 
     Examples
     --------
     >>> default_epochs(64_000), default_epochs(6_400), default_epochs(30_000)
-    (7, 20, 15)
+    (6, 20, 13)
     """
     n_images = check_int("n_images", n_images, min=1, func="default_epochs")
     batch_size = check_int("batch_size", batch_size, min=1, func="default_epochs")

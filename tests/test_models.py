@@ -229,13 +229,15 @@ def test_shared_model_reads_each_digit_from_its_own_strip():
     assert not np.allclose(np.asarray(a["digit_2"]), np.asarray(b["digit_2"]))
 
 
-@pytest.mark.parametrize("shape, layer", [((28, 28, 1), "Resizing"), ((42, 42, 1), None),
-                                          ((84, 84, 1), "AveragePooling2D")])
-def test_shared_model_takes_any_input_size(shape, layer):
+@pytest.mark.parametrize("shape, layer, width", [
+    ((28, 28, 1), None, 14), ((42, 42, 1), None, 21), ((84, 84, 1), "AveragePooling2D", 21),
+    ((63, 63, 1), "Resizing", 21), ((84, 140, 1), "Resizing", 35)])
+def test_shared_model_takes_any_input_size(shape, layer, width):
+    """Taller than 42: brought down to height 42 inside the model; smaller: as it is."""
     model = md.build_model(input_shape=shape, seed=0)
     names = {l.name: type(l).__name__ for l in model.layers}
     assert names.get("resize") == layer
-    assert tuple(model.get_layer("vpool").output.shape[1:]) == (1, 21, 128)
+    assert tuple(model.get_layer("vpool").output.shape[1:]) == (1, width, 128)
     out = model.predict(np.zeros((2, *shape), np.float32), verbose=0)
     assert out["digit_1"].shape == (2, 10)
 

@@ -53,15 +53,19 @@ class StudyConfig:
     filters: tuple[int, ...] = (32, 64, 128)
     dense_units: int = 256
     compare_k: int = 2
-    compare_epochs: int = 3
+    compare_epochs: int = 2
     cv_k: int = 3
-    cv_epochs: int = 4
+    cv_epochs: int = 3
     tune_space: Any = field(default_factory=lambda: dict(STUDY_SMALL_SPACE))
     tune_tuner: str = "random"
-    tune_trials: int = 3
+    tune_trials: int = 2
     tune_epochs: int = 2
     final_epochs: int = 16
+    #: batch of the final training (and of a tuned trial without its own)
     batch_size: int = 128
+    #: batch of the short compare / cross-validation / tuning runs: more steps for
+    #: the same images, which short runs need more than throughput
+    experiment_batch_size: int = 64
     schedule: str = "onecycle"
     n_explain: int = 4
     quick: bool = False
@@ -79,7 +83,7 @@ class StudyConfig:
             cfg = cls(data=data, seed=seed)
         if full_tuning:  # the study's own search: 20 trials x 20 epochs over its space
             cfg.tune_space, cfg.tune_trials, cfg.tune_epochs = "study", 20, 20
-            cfg.batch_size, cfg.schedule = 32, "step"
+            cfg.batch_size, cfg.experiment_batch_size, cfg.schedule = 32, 32, "step"
         return cfg
 
     def to_dict(self) -> dict[str, Any]:

@@ -77,7 +77,8 @@ def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
 
     cfg = run.config
     res = compare(ds, k=cfg.compare_k, model_params=cfg.model_params(),
-                  epochs=cfg.compare_epochs, batch_size=cfg.batch_size, seed=cfg.seed,
+                  epochs=cfg.compare_epochs, batch_size=cfg.experiment_batch_size,
+                  seed=cfg.seed,
                   train_params={"schedule": cfg.schedule}, progress=progress)
     out = res.to_dict()
     best = res.rows[0]
@@ -95,7 +96,7 @@ def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
     cfg = run.config
     params = {**cfg.model_params(), **best}
     res = cross_validate(ds, k=cfg.cv_k, model_params=params, epochs=cfg.cv_epochs,
-                         batch_size=cfg.batch_size, seed=cfg.seed,
+                         batch_size=cfg.experiment_batch_size, seed=cfg.seed,
                          train_params={"schedule": cfg.schedule}, progress=progress)
     out = res.to_dict()
     out["figures"] = {
@@ -114,7 +115,8 @@ def stage_tuning(run: StudyFolder, ds: Any, best: dict[str, str],
     res = tune(ds, search_space=cfg.tune_space, tuner=cfg.tune_tuner,
                max_trials=cfg.tune_trials, epochs=cfg.tune_epochs,
                directory=str(run.tuning_project()), project_name="study", resume=True,
-               seed=cfg.seed, batch_size=cfg.batch_size, retrain=False, progress=progress,
+               seed=cfg.seed, batch_size=cfg.experiment_batch_size, retrain=False,
+               progress=progress,
                activation=best["activation"], loss=best["loss"])
     out = res.to_dict()
     out["figures"] = {"tuning": run.figure(res.plot(), "tuning")}
