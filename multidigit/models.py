@@ -140,8 +140,7 @@ _SHARED = Preset(
     vertical_pool=True,
     columns=True,
     working_size=42,
-    augment_rotation=0.04,
-    augment_zoom=0.1,
+    augment_rotation=0.03,
     augment_shift=0.05,
     description="multidigit's default: a larger image is brought down to 42x42 (layer "
     "'resize'; smaller ones are read as they are), "
