@@ -71,8 +71,6 @@ CASES = [
                  id="default_epochs-n_images"),
     pytest.param(md.default_epochs, (100,), {"batch_size": 0}, "batch_size", "integer >= 1",
                  id="default_epochs-batch_size"),
-    pytest.param(md.train, (None, S), {"epochs": 0}, "epochs", "integer >= 1",
-                 id="train-epochs"),
     pytest.param(schedule_function, ("linear",), {"epochs": 3, "learning_rate": 1e-3},
                  "schedule", "'step', 'cosine', 'onecycle', 'constant'",
                  id="schedule_function-schedule"),

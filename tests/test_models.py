@@ -231,7 +231,8 @@ def test_shared_model_reads_each_digit_from_its_own_strip():
 
 @pytest.mark.parametrize("shape, layer, width", [
     ((28, 28, 1), None, 14), ((42, 42, 1), None, 21), ((84, 84, 1), "AveragePooling2D", 21),
-    ((63, 63, 1), "Resizing", 21), ((84, 140, 1), "Resizing", 35)])
+    ((63, 63, 1), "Resizing", 21), ((84, 140, 1), "AveragePooling2D", 35),
+    ((60, 100, 1), "Resizing", 35)])
 def test_shared_model_takes_any_input_size(shape, layer, width):
     """Taller than 42: brought down to height 42 inside the model; smaller: as it is."""
     model = md.build_model(input_shape=shape, seed=0)

@@ -30,7 +30,7 @@ def test_model_kwargs_maps_the_study_best_onto_build_model():
 @pytest.mark.parametrize(
     "space, match",
     [
-        ("nope", "search_space must be one of 'study', 'wide', 'tiny'; got 'nope'"),
+        ("nope", "search_space must be one of 'shared', 'study', 'wide', 'tiny'; got 'nope'"),
         ({}, "non-empty"),
         ({"units": {"type": "int", "min": 1, "max": 2}}, "unknown hyperparameter 'units'"),
         ({"conv_1": {"type": "integer", "min": 1, "max": 2}}, "unknown type 'integer'"),
