@@ -157,13 +157,16 @@ def report(paths: list[str]) -> None:
         target = base["curve"][-1][key]
         print(f"\nTime to reach {base['recipe']}'s final {key.replace('_', ' ')} accuracy "
               f"({100 * target:.2f} %):\n")
-        print("| recipe | wall | vs first | CPU | vs first |\n| --- | ---: | ---: | ---: | ---: |")
+        print(f"| recipe | input | wall | vs {base['recipe']}'s whole run ({base['wall']:.0f} s) | "
+              f"CPU | vs its whole run ({base['cpu']:.0f} s) |\n| --- | --- | ---: | ---: | ---: | ---: |")
+        bw, bc = base["wall"], base["cpu"]
         for r in runs:
             w, c = _hit(r["curve"], key, target, "wall"), _hit(r["curve"], key, target, "cpu")
-            tw, tc = _hit(base["curve"], key, target, "wall"), _hit(base["curve"], key, target, "cpu")
-            print(f"| {r['recipe']} | {'-' if w is None else f'{w:.0f} s'} | "
-                  f"{'-' if w is None else f'{w / tw:.3f}'} | {'-' if c is None else f'{c:.0f} s'} | "
-                  f"{'-' if c is None else f'{c / tc:.3f}'} |")
+            print(f"| {r['recipe']} | {r['image_shape'][0]}x{r['image_shape'][1]} | "
+                  f"{'not reached' if w is None else f'{w:.0f} s'} | "
+                  f"{'-' if w is None else f'{w / bw:.3f}'} | "
+                  f"{'-' if c is None else f'{c:.0f} s'} | "
+                  f"{'-' if c is None else f'{c / bc:.3f}'} |")
     for r in runs:
         print(f"\nBest-so-far curve, {r['recipe']} ({r['data']}, {r['image_shape'][0]}x"
               f"{r['image_shape'][1]}):\n")

@@ -9,6 +9,7 @@ name               layer
 ``resize``         down to the preset's working size (``shared``: height 42; 84x84
                    is averaged 2x2), only when the input is taller
 ``augment_rotate`` random rotation, training only (``shared`` preset)
+``augment_zoom``   random zoom, training only (a preset with ``augment_zoom``)
 ``augment_shift``  random shift, training only (``shared`` preset)
 ``conv_{i}``       i-th convolution (1-based, ReLU), ``conv_1`` sees the image
 ``bn_{i}``         batch normalisation after ``conv_{i}`` (if ``batch_norm``)
