@@ -453,3 +453,22 @@ def test_layercam_matches_tf_keras_vis_default(trained_small_model, x):
     sub = keras.Model(m.inputs[0], m.get_layer("digit_2").output)
     ref = Layercam(sub)(CategoricalScore([4] * len(x)), x, penultimate_layer="conv_2")
     np.testing.assert_allclose(ours.maps, ref, atol=2e-3)
+
+
+@pytest.fixture(scope="module")
+def default_model(small_ds):
+    """multidigit's default model (preset "shared"), trained one epoch."""
+    model = md.build_model(input_shape=small_ds.image_shape, seed=0)
+    md.train(model, small_ds, epochs=1, seed=0)
+    return model
+
+
+@pytest.mark.parametrize("method", sorted(md.list_explainers()))
+def test_every_explainer_works_on_the_default_model(default_model, x, method):
+    """The shared preset (resize, augmentation layers, column strips, one dense layer
+    called three times) with every registered explainer, on every head."""
+    kwargs = {"steps": 2} if method in ("deepdream", "activation_maximization") else {}
+    ex = md.explain(default_model, x[:2], method, **kwargs)
+    maps = np.asarray(ex.maps)
+    assert maps.size and np.isfinite(maps).all()
+    assert np.abs(maps).max() > 0  # a map, not an empty answer
