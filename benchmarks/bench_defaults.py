@@ -117,12 +117,19 @@ def run(args) -> dict:
         kwargs = {}
     if args.epochs:
         kwargs["epochs"] = args.epochs
-    hist = md.train(model, ds, seed=0, callbacks=[curve], **kwargs)
+    data = ds
+    if args.final:
+        # the study's final retraining: train + val (every digit of the train pool), no
+        # validation, so no early stopping; the test split is still only evaluated
+        data = md.Split(np.concatenate([ds.train.images, ds.val.images]),
+                        np.concatenate([ds.train.labels, ds.val.labels]), "train+val")
+        kwargs.update(validation=None, early_stopping=False)
+    hist = md.train(model, data, seed=0, callbacks=[curve], **kwargs)
     res = md.evaluate(model, ds.test)
     rows = curve.rows
     return {
-        "recipe": args.recipe, "data": args.data, "images_per_class": args.images_per_class,
-        "image_shape": list(ds.image_shape), "n_train": len(ds.train), "n_val": len(ds.val),
+        "recipe": args.recipe, "final": bool(args.final), "data": args.data, "images_per_class": args.images_per_class,
+        "image_shape": list(ds.image_shape), "n_train": len(data), "n_val": 0 if args.final else len(ds.val),
         "n_test": len(ds.test), "model": model.name, "params": model.count_params(),
         "train_params": hist.params, "epochs": hist.epochs,
         "images_per_second": hist.images_per_second, "train_time": hist.train_time,
@@ -187,6 +194,8 @@ def main(argv=None) -> int:
     p.add_argument("--images-per-class", type=int, default=100)
     p.add_argument("--size", type=int, default=None, help="input size (default: 84 / mini's)")
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    p.add_argument("--final", action="store_true",
+                   help="train on train + val (the study's final retraining), no validation")
     p.add_argument("--out", default=None, help="JSON file name (in benchmarks/_work/)")
     p.add_argument("--report", nargs="+", default=None, help="JSON files to compare")
     args = p.parse_args(argv)

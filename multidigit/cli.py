@@ -174,7 +174,7 @@ def _data_command(args: argparse.Namespace) -> int:
             progress=True,
         )
         root = D.export_dataset(ds, args.out, overwrite=args.overwrite, progress=True)
-        console.print(f"[green]wrote[/green] {ds!r} to {root}")
+        console.print(f"[green]wrote[/green] {ds!r} to {root}", soft_wrap=True)
         return 0
     size = args.image_size
     ds = D.load_dataset(
@@ -186,7 +186,7 @@ def _data_command(args: argparse.Namespace) -> int:
     )
     if args.data_command == "export":
         root = D.export_dataset(ds, args.out, overwrite=args.overwrite, progress=True)
-        console.print(f"[green]wrote[/green] {ds!r} to {root}")
+        console.print(f"[green]wrote[/green] {ds!r} to {root}", soft_wrap=True)
         return 0
     summary = ds.describe()
     if getattr(args, "json", False):
@@ -274,7 +274,8 @@ def _tune_command(args: argparse.Namespace) -> int:
     console = Console()
     for w in caught:  # e.g. files kept by --no-resume: say so, one line each
         if issubclass(w.category, UserWarning):
-            console.print(f"[yellow]note:[/yellow] {w.message}", highlight=False)
+            console.print(f"[yellow]note:[/yellow] {w.message}", highlight=False,
+                          soft_wrap=True)  # a long path stays one line, copyable
     if args.chief:  # workers and local searches showed the live table already
         console.print(result.table(title=f"{args.tuner} search (chief): all trials"))
     console.print(

@@ -8,9 +8,13 @@ name               layer
 ``image``          the input, (H, W, 1) grey in [0, 1]
 ``resize``         down to the preset's working size (``shared``: height 42; 84x84
                    is averaged 2x2), only when the input is taller
-``augment_rotate`` random rotation, training only (``shared`` preset)
+``digit_strip_k``  the k-th column strip of the image, where digit k sits, cut for
+                   per-digit augmentation (``shared`` preset)
+``augment_rotate`` random rotation, training only (``shared``: one per strip,
+                   ``augment_rotate_k``)
 ``augment_zoom``   random zoom, training only (a preset with ``augment_zoom``)
-``augment_shift``  random shift, training only (``shared`` preset)
+``augment_shift``  random shift, training only (``shared``: ``augment_shift_k``)
+``join``           the strips side by side again (the image itself when not training)
 ``conv_{i}``       i-th convolution (1-based, ReLU), ``conv_1`` sees the image
 ``bn_{i}``         batch normalisation after ``conv_{i}`` (if ``batch_norm``)
 ``pool_{i}``       2x2 max pooling (``shared``: after ``conv_1`` only)
@@ -111,6 +115,10 @@ class Preset:
     augment_shift: float = 0.0
     #: random zoom in and out by up to this fraction (layer ``augment_zoom``)
     augment_zoom: float = 0.0
+    #: augment each digit on its own: the image is cut into one column strip per digit
+    #: (``digit_strip_k``), each gets its own random draw (``augment_*_k``), and the
+    #: strips are joined back (``join``); False: one draw for the whole image
+    augment_per_digit: bool = False
 
 
 #: multidigit's height-pooling model; ``wide`` is this with wider blocks and L2.
@@ -143,8 +151,10 @@ _SHARED = Preset(
     working_size=42,
     augment_rotation=0.03,
     augment_shift=0.05,
+    augment_per_digit=True,
     description="multidigit's default: a larger image is brought down to 42x42 (layer "
-    "'resize'; smaller ones are read as they are), "
+    "'resize'; smaller ones are read as they are), each digit rotated and shifted on "
+    "its own while training, "
     "Conv 32 -> pool -> Conv 64 -> Conv 128 (BatchNorm), a max over the image height "
     "('vpool'), the width cut into one strip per digit ('column_k': Triple MNIST puts "
     "digit k in the k-th third), and ONE Dense 256 shared by the strips, so every "
@@ -273,21 +283,39 @@ def _resize(x: Any, arch: Preset) -> Any:
     return layers.Resizing(th, tw, interpolation="bilinear", name="resize", **kw)(x)
 
 
-def _augment(x: Any, arch: Preset, seed: int | None) -> Any:
+def _augment(x: Any, arch: Preset, seed: int | None, n_digits: int = 3) -> Any:
     """Random rotations, zooms and shifts, active only while training (Keras' own layers, so
-    they run on every backend and are saved with the model)."""
+    they run on every backend and are saved with the model).  With
+    ``augment_per_digit`` each digit's column strip gets its own draw."""
+    from keras import layers
+
+    if not (arch.augment_rotation or arch.augment_zoom or arch.augment_shift):
+        return x
+    if not (arch.augment_per_digit and n_digits > 1):
+        return _augment_one(x, arch, seed, "")
+    width = int(x.shape[2])
+    _check_wide_enough(width, n_digits, "image")
+    cuts = [round(k * width / n_digits) for k in range(n_digits + 1)]
+    strips = [layers.Cropping2D(((0, 0), (cuts[k], width - cuts[k + 1])),
+                                name=f"digit_strip_{k}")(x) for k in range(n_digits)]
+    strips = [_augment_one(s, arch, None if seed is None else seed + k, f"_{k}")
+              for k, s in enumerate(strips)]
+    return layers.Concatenate(axis=2, name="join")(strips)
+
+
+def _augment_one(x: Any, arch: Preset, seed: int | None, suffix: str) -> Any:
     from keras import layers
 
     if arch.augment_rotation > 0:
         x = layers.RandomRotation(arch.augment_rotation, fill_mode="constant",
-                                  seed=seed, name="augment_rotate")(x)
+                                  seed=seed, name=f"augment_rotate{suffix}")(x)
     if arch.augment_zoom > 0:
         x = layers.RandomZoom(arch.augment_zoom, fill_mode="constant", seed=seed,
-                              name="augment_zoom")(x)
+                              name=f"augment_zoom{suffix}")(x)
     if arch.augment_shift > 0:
         x = layers.RandomTranslation(arch.augment_shift, arch.augment_shift,
                                      fill_mode="constant", seed=seed,
-                                     name="augment_shift")(x)
+                                     name=f"augment_shift{suffix}")(x)
     return x
 
 
@@ -308,15 +336,19 @@ def _conv_blocks(x: Any, arch: Preset, reg: Any) -> Any:
     return x
 
 
+def _check_wide_enough(width: int, n: int, what: str) -> None:
+    if width < n:
+        raise ModelError(f"the {what} is {width} columns wide, too narrow to cut into "
+                         f"{n} digit strips; give a wider input_shape.")
+
+
 def _column_strips(x: Any, n: int) -> list[Any]:
     """``n`` equal-width strips of the feature map, spread evenly over its width
     (layers ``column_k``; for 21 columns and 3 digits: 0-6, 7-13, 14-20)."""
     from keras import layers
 
     width = int(x.shape[2])
-    if width < n:
-        raise ModelError(f"the feature map is {width} columns wide, too narrow to cut into "
-                         f"{n} digit strips; give a wider input_shape.")
+    _check_wide_enough(width, n, "feature map")
     strip = width // n
     starts = [round(k * (width - strip) / (n - 1)) if n > 1 else 0 for k in range(n)]
     return [layers.Cropping2D(((0, 0), (s, width - s - strip)), name=f"column_{k}")(x)
@@ -465,7 +497,7 @@ def build_model(
 
     reg = keras.regularizers.L2(arch.l2) if arch.l2 > 0 else None
     inputs = keras.Input(shape=shape, name="image")
-    x = _augment(_resize(inputs, arch), arch, seed)
+    x = _augment(_resize(inputs, arch), arch, seed, n_digits)
     feats = _dense_block(_conv_blocks(x, arch, reg), arch, reg, n_digits)
     names = head_names(n_digits)
     exact = objective == "exact"

@@ -197,7 +197,8 @@ def test_default_model_is_the_shared_preset():
     model = md.build_model(seed=0)  # no preset, no input shape: Triple MNIST's 84x84
     assert "shared" in model.name
     names = [l.name for l in model.layers]
-    for expected in ("image", "resize", "augment_rotate", "augment_shift", "conv_1",
+    for expected in ("image", "resize", "digit_strip_0", "augment_rotate_0", "augment_shift_2",
+                     "join", "conv_1",
                      "pool_1", "conv_2", "conv_3", "vpool", "column_0", "column_1",
                      "column_2", "flatten", "dense", "dense_bn", "dense_drop"):
         assert expected in names, expected
@@ -253,6 +254,53 @@ def test_shared_model_augments_only_while_training():
     a = np.asarray(model(x, training=True)["digit_0"])
     b = np.asarray(model(x, training=True)["digit_0"])
     assert not np.allclose(a, b)
+
+
+def _augmented(model, x):
+    import keras
+    join = keras.Model(model.input, model.get_layer("join").output)
+    return np.asarray(join(x, training=True))
+
+
+def test_shared_model_augments_each_digit_on_its_own():
+    """Each digit's strip gets its own draw: what is in one strip never moves into
+    another, and three identical digits come out moved differently."""
+    model = md.build_model(input_shape=(42, 42, 1), seed=0)
+    digit = np.zeros((42, 14), np.float32)
+    digit[12:30, 4:10] = 1.0
+    middle_only = np.zeros((8, 42, 42, 1), np.float32)
+    middle_only[:, :, 14:28, 0] = digit
+    out = _augmented(model, middle_only)
+    assert np.abs(out[:, :, 14:28]).sum() > 0
+    assert np.abs(out[:, :, :14]).max() == 0 and np.abs(out[:, :, 28:]).max() == 0
+    three = np.tile(digit, (1, 3))[None, :, :, None].repeat(8, axis=0)
+    out = _augmented(model, three)
+    assert not np.allclose(out[:, :, :14], out[:, :, 14:28])
+    assert not np.allclose(out[:, :, 14:28], out[:, :, 28:])
+    # not training: the strips are joined back into the very same image
+    import keras
+    join = keras.Model(model.input, model.get_layer("join").output)
+    np.testing.assert_array_equal(np.asarray(join(three, training=False)), three)
+
+
+def test_whole_image_augmentation_moves_content_across_strips():
+    """The control for the test above: one draw for the whole image (a preset with
+    ``augment_per_digit=False``) shifts the middle digit into its neighbours."""
+    from dataclasses import replace
+
+    md.models.PRESETS["_whole"] = replace(md.models.PRESETS["shared"], augment_per_digit=False,
+                                          augment_shift=0.3)
+    try:
+        model = md.build_model(input_shape=(42, 42, 1), preset="_whole", seed=0)
+    finally:
+        del md.models.PRESETS["_whole"]
+    assert "join" not in [l.name for l in model.layers]
+    import keras
+    sub = keras.Model(model.input, model.get_layer("augment_shift").output)
+    x = np.zeros((16, 42, 42, 1), np.float32)
+    x[:, 12:30, 18:24, 0] = 1.0
+    out = np.asarray(sub(x, training=True))
+    assert np.abs(out[:, :, :14]).sum() + np.abs(out[:, :, 28:]).sum() > 0
 
 
 def test_shared_model_too_narrow_for_the_digits():

@@ -226,9 +226,10 @@ class StudyFolder:
 
     # ------------------------------------------------------------------ console
     def say(self, text: str) -> None:
-        """Print a stage message (rich markup) if there is a console."""
+        """Print a stage message (rich markup) if there is a console; never wrapped,
+        so a long path stays one line a user can copy."""
         if self.console is not None:
-            self.console.print(text)
+            self.console.print(text, soft_wrap=True)
 
     def eta(self) -> str:
         """Elapsed time and, once some work is done, an estimate of what is left."""

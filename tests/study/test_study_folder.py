@@ -93,3 +93,21 @@ def test_other_settings_name_what_changed(tmp_path, stop_at_data):
         run_study(out=out, quick=True, seed=1)
     _start(out, seed=1, restart=True)
     assert json.loads((out / "stages" / "config.json").read_text())["seed"] == 1
+
+
+def test_stage_messages_keep_a_long_path_on_one_line(tmp_path):
+    """rich wraps at the console width (80 in CI); a path split over two lines cannot
+    be copied.  The study's messages are printed unwrapped."""
+    import io
+
+    from rich.console import Console
+
+    from multidigit.study.config import StudyConfig
+    from multidigit.study.folder import StudyFolder
+
+    out = io.StringIO()
+    console = Console(file=out, width=40, force_terminal=False)
+    folder = StudyFolder(tmp_path / "study", StudyConfig.make(quick=True), console=console)
+    path = tmp_path / ("a_long_folder_name_" * 4) / "report.html"
+    folder.say(f"[bold green]report[/bold green]: {path}")
+    assert f"report: {path}" in out.getvalue()

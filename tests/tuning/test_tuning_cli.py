@@ -17,6 +17,7 @@ TINY_CLI = ["tune", "--data", "mini", "--images-per-class", "1", "--image-size",
 
 
 def test_cli_runs_a_tiny_search_and_no_resume_keeps_user_files(tmp_path, capsys):
+    tmp_path = tmp_path / ("a_long_folder_name_" * 5)  # its path is wider than 80 columns
     stale = tmp_path / "cli" / "trial_9"
     stale.mkdir(parents=True)  # --no-resume starts afresh: the tuner's old folders go
     (tmp_path / "cli" / "README.txt").write_text("mine")  # ... but not the user's files
@@ -25,7 +26,8 @@ def test_cli_runs_a_tiny_search_and_no_resume_keeps_user_files(tmp_path, capsys)
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     assert "best val_loss" in captured.out and "conv_1=" in captured.out
-    assert "README.txt" in captured.out  # said what it kept
+    # said what it kept, with the whole path on one line (rich would wrap it at 80)
+    assert str(tmp_path / "cli" / "README.txt") in captured.out
     assert (tmp_path / "cli" / "oracle.json").exists() and not stale.exists()
     assert (tmp_path / "cli" / "README.txt").read_text() == "mine"
 
