@@ -39,10 +39,11 @@ import numbers
 import os
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._blocks import _augment, _conv_blocks, _dense_block, _resize
 from ._param_validation import (
     check_bool,
     check_choice,
@@ -61,6 +62,7 @@ from .losses import (
     MultiDigitModel,
     ProbabilityHead,
 )
+from .presets import PRESETS, Preset
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -77,138 +79,6 @@ __all__ = [
     "load_model",
     "save_model",
 ]
-
-#: Batch-norm momentum. Keras' default (0.99) needs several hundred steps before its
-#: moving averages are usable, so small runs (tests, the mini set: 100 steps an epoch)
-#: evaluate at chance for epochs; 0.9 converges in tens of steps and makes no
-#: difference at the real scale (2,000 steps an epoch).
-_BN_MOMENTUM = 0.9
-
-
-@dataclass(frozen=True)
-class Preset:
-    """An architecture: conv filters per block, dense units and regularisation."""
-
-    filters: tuple[int, ...]
-    dense_units: int
-    dropout: float
-    dense_dropout: float
-    batch_norm: bool
-    l2: float
-    padding: str
-    description: str
-    vertical_pool: bool = False
-    #: which conv blocks end with a 2x2 max pool (None: every block, while the map is
-    #: still at least 2x2)
-    pools: tuple[bool, ...] | None = None
-    #: one classifier shared by the digit positions: the feature map is cut into
-    #: ``n_digits`` equal column strips (``column_k``) and the same ``dense`` layer
-    #: reads each; the heads ``digit_k`` stay one per position
-    columns: bool = False
-    #: the input size the architecture works at: other inputs are resized inside the
-    #: model (layer ``resize``); None: the model works at its input size
-    working_size: int | None = None
-    #: random rotation (fraction of a full turn) and shift (fraction of the height and
-    #: width) applied while training only (layers ``augment_rotate``, ``augment_shift``;
-    #: inactive in ``predict``, ``evaluate`` and the explainers); 0: none
-    augment_rotation: float = 0.0
-    augment_shift: float = 0.0
-    #: random zoom in and out by up to this fraction (layer ``augment_zoom``)
-    augment_zoom: float = 0.0
-    #: augment each digit on its own: the image is cut into one column strip per digit
-    #: (``digit_strip_k``), each gets its own random draw (``augment_*_k``), and the
-    #: strips are joined back (``join``); False: one draw for the whole image
-    augment_per_digit: bool = False
-
-
-#: multidigit's height-pooling model; ``wide`` is this with wider blocks and L2.
-_FAST = Preset(
-    filters=(32, 64, 64),
-    dense_units=128,
-    dropout=0.1,
-    dense_dropout=0.3,
-    batch_norm=True,
-    l2=0.0,
-    padding="same",
-    vertical_pool=True,
-    description="multidigit's earlier study-command model: three small blocks, "
-    "then a max over the image height ('vpool') so each digit is read wherever it "
-    "sits vertically (Triple MNIST offsets digits at random heights), Dense 128.",
-)
-
-#: multidigit's default: reads each digit position with one shared classifier.
-_SHARED = Preset(
-    filters=(32, 64, 128),
-    pools=(True, False, False),
-    dense_units=256,
-    dropout=0.0,
-    dense_dropout=0.3,
-    batch_norm=True,
-    l2=0.0,
-    padding="same",
-    vertical_pool=True,
-    columns=True,
-    working_size=42,
-    augment_rotation=0.03,
-    augment_shift=0.05,
-    augment_per_digit=True,
-    description="multidigit's default: a larger image is brought down to 42x42 (layer "
-    "'resize'; smaller ones are read as they are), each digit rotated and shifted on "
-    "its own while training, "
-    "Conv 32 -> pool -> Conv 64 -> Conv 128 (BatchNorm), a max over the image height "
-    "('vpool'), the width cut into one strip per digit ('column_k': Triple MNIST puts "
-    "digit k in the k-th third), and ONE Dense 256 shared by the strips, so every "
-    "weight learns from every digit position; a 10-way head per position.",
-)
-
-PRESETS: dict[str, Preset] = {
-    "shared": _SHARED,
-    "baseline": Preset(
-        filters=(32, 64),
-        dense_units=256,
-        dropout=0.25,
-        dense_dropout=0.5,
-        batch_norm=False,
-        l2=1e-3,
-        padding="valid",
-        description="The study's first model: Conv 32 -> pool -> Conv 64 -> pool -> "
-        "Dense 256, dropout .25/.25/.5, L2 1e-3.",
-    ),
-    "tuned": Preset(
-        filters=(96, 128, 128),
-        dense_units=256,
-        dropout=0.25,
-        dense_dropout=0.5,
-        batch_norm=True,
-        l2=1e-3,
-        padding="same",
-        description="The study's tuned model (keras-tuner's best): three blocks Conv "
-        "96/128/128 'same' + BatchNorm + pool + dropout .25, Dense 256 + BatchNorm + "
-        "dropout .5, L2 1e-3.",
-    ),
-    "fast": _FAST,
-    "wide": replace(
-        _FAST,
-        filters=(64, 128, 128),
-        dense_units=256,
-        l2=1e-3,
-        description="multidigit's earlier real-scale model: the 'fast' preset's "
-        "height max-pool with wider blocks (64/128/128), Dense 256 and L2 1e-3; with "
-        "train(batch_size=128, schedule='onecycle', epochs=12) it reached the study "
-        "recipe's accuracy in under half its time at 28x28 (benchmarks/README.md).",
-    ),
-    "small": Preset(
-        filters=(16, 32),
-        dense_units=64,
-        dropout=0.1,
-        dense_dropout=0.25,
-        batch_norm=True,
-        l2=0.0,
-        padding="same",
-        description="A tiny, fast model for tests, examples and quick runs.",
-    ),
-}
-
 
 _FUNC = "build_model"
 
@@ -253,132 +123,6 @@ def _check_input_shape(input_shape: Any) -> tuple[int, int, int]:
     if shape[-1] != 1:
         raise fail("input_shape", "(height, width, 1) (one grey channel)", input_shape, _FUNC)
     return shape  # type: ignore[return-value]
-
-
-def _resize(x: Any, arch: Preset) -> Any:
-    """Bring a taller image down to the preset's working height (layer ``resize``).
-
-    The width follows the height's factor, so a row of digits keeps its shape.  An
-    exact integer reduction (84 -> 42) averages 2x2 blocks; any other size is resized
-    bilinearly (antialiased, where the installed Keras offers it).  Smaller images
-    are used as they are: enlarging adds no information, only work (the study's 28x28
-    runs 2.25 times fewer pixels than 42x42).
-    """
-    import inspect
-
-    from keras import layers
-
-    if arch.working_size is None:
-        return x
-    h, w = int(x.shape[1]), int(x.shape[2])
-    th = arch.working_size
-    if h <= th:
-        return x
-    tw = max(1, round(w * th / h))
-    if h % th == 0 and w == tw * (h // th):
-        return layers.AveragePooling2D(h // th, name="resize")(x)
-    kw: dict[str, Any] = {}
-    if "antialias" in inspect.signature(layers.Resizing.__init__).parameters:
-        kw["antialias"] = True  # Keras >= 3.6
-    return layers.Resizing(th, tw, interpolation="bilinear", name="resize", **kw)(x)
-
-
-def _augment(x: Any, arch: Preset, seed: int | None, n_digits: int = 3) -> Any:
-    """Random rotations, zooms and shifts, active only while training (Keras' own layers, so
-    they run on every backend and are saved with the model).  With
-    ``augment_per_digit`` each digit's column strip gets its own draw."""
-    from keras import layers
-
-    if not (arch.augment_rotation or arch.augment_zoom or arch.augment_shift):
-        return x
-    if not (arch.augment_per_digit and n_digits > 1):
-        return _augment_one(x, arch, seed, "")
-    width = int(x.shape[2])
-    _check_wide_enough(width, n_digits, "image")
-    cuts = [round(k * width / n_digits) for k in range(n_digits + 1)]
-    strips = [layers.Cropping2D(((0, 0), (cuts[k], width - cuts[k + 1])),
-                                name=f"digit_strip_{k}")(x) for k in range(n_digits)]
-    strips = [_augment_one(s, arch, None if seed is None else seed + k, f"_{k}")
-              for k, s in enumerate(strips)]
-    return layers.Concatenate(axis=2, name="join")(strips)
-
-
-def _augment_one(x: Any, arch: Preset, seed: int | None, suffix: str) -> Any:
-    from keras import layers
-
-    if arch.augment_rotation > 0:
-        x = layers.RandomRotation(arch.augment_rotation, fill_mode="constant",
-                                  seed=seed, name=f"augment_rotate{suffix}")(x)
-    if arch.augment_zoom > 0:
-        x = layers.RandomZoom(arch.augment_zoom, fill_mode="constant", seed=seed,
-                              name=f"augment_zoom{suffix}")(x)
-    if arch.augment_shift > 0:
-        x = layers.RandomTranslation(arch.augment_shift, arch.augment_shift,
-                                     fill_mode="constant", seed=seed,
-                                     name=f"augment_shift{suffix}")(x)
-    return x
-
-
-def _conv_blocks(x: Any, arch: Preset, reg: Any) -> Any:
-    """``conv_i`` [-> ``bn_i``] -> ``pool_i`` (see ``Preset.pools``) [-> ``drop_i``]."""
-    from keras import layers
-
-    for i, f in enumerate(arch.filters, start=1):
-        x = layers.Conv2D(f, 3, padding=arch.padding, activation="relu",
-                          kernel_regularizer=reg, name=f"conv_{i}")(x)
-        if arch.batch_norm:
-            x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"bn_{i}")(x)
-        pool = arch.pools is None or (i <= len(arch.pools) and arch.pools[i - 1])
-        if pool and x.shape[1] >= 2 and x.shape[2] >= 2:
-            x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)
-        if arch.dropout > 0:
-            x = layers.Dropout(arch.dropout, name=f"drop_{i}")(x)
-    return x
-
-
-def _check_wide_enough(width: int, n: int, what: str) -> None:
-    if width < n:
-        raise ModelError(f"the {what} is {width} columns wide, too narrow to cut into "
-                         f"{n} digit strips; give a wider input_shape.")
-
-
-def _column_strips(x: Any, n: int) -> list[Any]:
-    """``n`` equal-width strips of the feature map, spread evenly over its width
-    (layers ``column_k``; for 21 columns and 3 digits: 0-6, 7-13, 14-20)."""
-    from keras import layers
-
-    width = int(x.shape[2])
-    _check_wide_enough(width, n, "feature map")
-    strip = width // n
-    starts = [round(k * (width - strip) / (n - 1)) if n > 1 else 0 for k in range(n)]
-    return [layers.Cropping2D(((0, 0), (s, width - s - strip)), name=f"column_{k}")(x)
-            for k, s in enumerate(starts)]
-
-
-def _dense_block(x: Any, arch: Preset, reg: Any, n_digits: int) -> list[Any]:
-    """[``vpool`` ->] [``column_k`` ->] ``flatten`` -> ``dense`` [-> ``dense_bn``]
-    [-> ``dense_drop``]: the features each head reads (the same tensor for every head,
-    or one per digit strip when the preset shares its classifier)."""
-    from keras import layers
-
-    if arch.vertical_pool:
-        # Max over the whole height: features keep their column (which digit) but
-        # not their row, so a digit is recognised at any vertical offset.
-        x = layers.MaxPooling2D(pool_size=(int(x.shape[1]), 1), name="vpool")(x)
-    parts = _column_strips(x, n_digits) if arch.columns else [x]
-    # one instance of each layer, called on every strip: the weights are shared
-    flatten = layers.Flatten(name="flatten")
-    dense = layers.Dense(arch.dense_units, activation="relu", kernel_regularizer=reg,
-                         name="dense")
-    norm = (layers.BatchNormalization(momentum=_BN_MOMENTUM, name="dense_bn")
-            if arch.batch_norm else None)
-    drop = layers.Dropout(arch.dense_dropout, name="dense_drop") if arch.dense_dropout > 0 else None
-    feats = []
-    for part in parts:
-        f = dense(flatten(part))
-        f = norm(f) if norm is not None else f
-        feats.append(drop(f) if drop is not None else f)
-    return feats if arch.columns else feats * n_digits
 
 
 def _compile(model: keras.Model, names: list[str], activation: str, loss: str,

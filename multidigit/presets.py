@@ -1,0 +1,144 @@
+"""The named architectures :func:`multidigit.build_model` builds (``preset=``).
+
+``"shared"`` is multidigit's default; ``"baseline"`` and ``"tuned"`` are the study's
+models, unchanged; ``"fast"``, ``"wide"`` and ``"small"`` are earlier multidigit models
+and a tiny one for tests.  The layers each field adds are listed in
+:mod:`multidigit.models`.
+
+Examples
+--------
+>>> from multidigit.presets import PRESETS
+>>> PRESETS["shared"].filters, PRESETS["tuned"].filters
+((32, 64, 128), (96, 128, 128))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = ["PRESETS", "Preset"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """An architecture: conv filters per block, dense units and regularisation."""
+
+    filters: tuple[int, ...]
+    dense_units: int
+    dropout: float
+    dense_dropout: float
+    batch_norm: bool
+    l2: float
+    padding: str
+    description: str
+    vertical_pool: bool = False
+    #: which conv blocks end with a 2x2 max pool (None: every block, while the map is
+    #: still at least 2x2)
+    pools: tuple[bool, ...] | None = None
+    #: one classifier shared by the digit positions: the feature map is cut into
+    #: ``n_digits`` equal column strips (``column_k``) and the same ``dense`` layer
+    #: reads each; the heads ``digit_k`` stay one per position
+    columns: bool = False
+    #: the input size the architecture works at: other inputs are resized inside the
+    #: model (layer ``resize``); None: the model works at its input size
+    working_size: int | None = None
+    #: random rotation (fraction of a full turn) and shift (fraction of the height and
+    #: width) applied while training only (layers ``augment_rotate``, ``augment_shift``;
+    #: inactive in ``predict``, ``evaluate`` and the explainers); 0: none
+    augment_rotation: float = 0.0
+    augment_shift: float = 0.0
+    #: random zoom in and out by up to this fraction (layer ``augment_zoom``)
+    augment_zoom: float = 0.0
+    #: augment each digit on its own: the image is cut into one column strip per digit
+    #: (``digit_strip_k``), each gets its own random draw (``augment_*_k``), and the
+    #: strips are joined back (``join``); False: one draw for the whole image
+    augment_per_digit: bool = False
+
+
+#: multidigit's height-pooling model; ``wide`` is this with wider blocks and L2.
+_FAST = Preset(
+    filters=(32, 64, 64),
+    dense_units=128,
+    dropout=0.1,
+    dense_dropout=0.3,
+    batch_norm=True,
+    l2=0.0,
+    padding="same",
+    vertical_pool=True,
+    description="multidigit's earlier study-command model: three small blocks, "
+    "then a max over the image height ('vpool') so each digit is read wherever it "
+    "sits vertically (Triple MNIST offsets digits at random heights), Dense 128.",
+)
+
+#: multidigit's default: reads each digit position with one shared classifier.
+_SHARED = Preset(
+    filters=(32, 64, 128),
+    pools=(True, False, False),
+    dense_units=256,
+    dropout=0.0,
+    dense_dropout=0.3,
+    batch_norm=True,
+    l2=0.0,
+    padding="same",
+    vertical_pool=True,
+    columns=True,
+    working_size=42,
+    augment_rotation=0.03,
+    augment_shift=0.05,
+    augment_per_digit=True,
+    description="multidigit's default: a larger image is brought down to 42x42 (layer "
+    "'resize'; smaller ones are read as they are), each digit rotated and shifted on "
+    "its own while training, "
+    "Conv 32 -> pool -> Conv 64 -> Conv 128 (BatchNorm), a max over the image height "
+    "('vpool'), the width cut into one strip per digit ('column_k': Triple MNIST puts "
+    "digit k in the k-th third), and ONE Dense 256 shared by the strips, so every "
+    "weight learns from every digit position; a 10-way head per position.",
+)
+
+PRESETS: dict[str, Preset] = {
+    "shared": _SHARED,
+    "baseline": Preset(
+        filters=(32, 64),
+        dense_units=256,
+        dropout=0.25,
+        dense_dropout=0.5,
+        batch_norm=False,
+        l2=1e-3,
+        padding="valid",
+        description="The study's first model: Conv 32 -> pool -> Conv 64 -> pool -> "
+        "Dense 256, dropout .25/.25/.5, L2 1e-3.",
+    ),
+    "tuned": Preset(
+        filters=(96, 128, 128),
+        dense_units=256,
+        dropout=0.25,
+        dense_dropout=0.5,
+        batch_norm=True,
+        l2=1e-3,
+        padding="same",
+        description="The study's tuned model (keras-tuner's best): three blocks Conv "
+        "96/128/128 'same' + BatchNorm + pool + dropout .25, Dense 256 + BatchNorm + "
+        "dropout .5, L2 1e-3.",
+    ),
+    "fast": _FAST,
+    "wide": replace(
+        _FAST,
+        filters=(64, 128, 128),
+        dense_units=256,
+        l2=1e-3,
+        description="multidigit's earlier real-scale model: the 'fast' preset's "
+        "height max-pool with wider blocks (64/128/128), Dense 256 and L2 1e-3; with "
+        "train(batch_size=128, schedule='onecycle', epochs=12) it reached the study "
+        "recipe's accuracy in under half its time at 28x28 (benchmarks/README.md).",
+    ),
+    "small": Preset(
+        filters=(16, 32),
+        dense_units=64,
+        dropout=0.1,
+        dense_dropout=0.25,
+        batch_norm=True,
+        l2=0.0,
+        padding="same",
+        description="A tiny, fast model for tests, examples and quick runs.",
+    ),
+}
