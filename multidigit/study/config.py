@@ -60,7 +60,11 @@ class StudyConfig:
     tune_tuner: str = "random"
     tune_trials: int = 2
     tune_epochs: int = 2
-    final_epochs: int = 16
+    final_epochs: int = 12
+    #: compare, cross-validation and tuning read this many images of every label
+    #: combination (the first ones of each split; None: all): they only rank
+    #: settings, the final model trains on every image of train + val
+    experiment_images_per_class: int | None = 5
     #: batch of the final training (and of a tuned trial without its own)
     batch_size: int = 128
     #: batch of the short compare / cross-validation / tuning runs: more steps for
@@ -78,12 +82,14 @@ class StudyConfig:
             cfg = cls(data=data, seed=seed, images_per_class=2, filters=(16, 32),
                       dense_units=64, compare_k=2, compare_epochs=1, cv_k=2, cv_epochs=1,
                       tune_space=dict(QUICK_SPACE), tune_trials=2, tune_epochs=1,
-                      final_epochs=6, n_explain=2, quick=True)
+                      final_epochs=6, n_explain=2, experiment_images_per_class=None,
+                      quick=True)
         else:
             cfg = cls(data=data, seed=seed)
         if full_tuning:  # the study's own search: 20 trials x 20 epochs over its space
             cfg.tune_space, cfg.tune_trials, cfg.tune_epochs = "study", 20, 20
             cfg.batch_size, cfg.experiment_batch_size, cfg.schedule = 32, 32, "step"
+            cfg.experiment_images_per_class = None  # the study searched on all of train
         return cfg
 
     def to_dict(self) -> dict[str, Any]:

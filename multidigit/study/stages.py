@@ -22,6 +22,7 @@ from .folder import StudyFolder
 
 __all__ = [
     "data_fingerprint",
+    "experiment_data",
     "load_data",
     "stage_compare",
     "stage_cv",
@@ -39,6 +40,33 @@ def load_data(cfg: StudyConfig) -> Any:
     size = cfg.image_size
     return load_dataset(cfg.data, image_size=size, seed=cfg.seed,
                         images_per_class=cfg.images_per_class, progress=False)
+
+
+def experiment_data(ds: Any, images_per_class: int | None) -> Any:
+    """The first ``images_per_class`` images of every label combination of each split
+    (all of ``ds`` for None): what compare, cross-validation and tuning read.
+
+    Examples
+    --------
+    >>> ds = load_data(StudyConfig.make(quick=True))
+    >>> len(experiment_data(ds, 1).train) * 2 == len(ds.train)
+    True
+    """
+    from ..data import MultiDigitDataset
+
+    if images_per_class is None:
+        return ds
+
+    def first(split: Any) -> Any:
+        seen: dict[int, int] = {}
+        keep = []
+        for i, label in enumerate(split.label_ids.tolist()):
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] <= images_per_class:
+                keep.append(i)
+        return split if len(keep) == len(split) else split.subset(keep)
+
+    return MultiDigitDataset(first(ds.train), first(ds.val), first(ds.test), ds.source)
 
 
 def data_fingerprint(ds: Any) -> str:

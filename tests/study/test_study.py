@@ -75,6 +75,7 @@ def test_quick_and_default_configs_differ():
     assert q.final_epochs < d.final_epochs and q.images_per_class < d.images_per_class
     full = S.StudyConfig.make(full_tuning=True)
     assert (full.tune_space, full.tune_trials, full.tune_epochs) == ("study", 20, 20)
+    assert full.experiment_images_per_class is None
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -96,3 +97,45 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
         folder.write_text("metrics.json", '{"new": 1}')
     assert target.read_text() == "{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "metrics.json", "stages"]
+
+
+def test_experiments_read_the_first_images_of_each_combination():
+    """compare / CV / tuning read ``experiment_images_per_class`` images of every label
+    combination; the final stage reads the whole dataset."""
+    import numpy as np
+
+    ds = stages.load_data(_tiny_config(images_per_class=3))
+    part = stages.experiment_data(ds, 2)
+    for name in ("train", "val", "test"):
+        full, cut = ds[name], part[name]
+        _, counts = np.unique(cut.label_ids, return_counts=True)
+        assert counts.max() == 2 and len(cut) == len(full) * 2 // 3
+        # the first two of each combination, in order
+        first = [i for i, lab in enumerate(full.label_ids)
+                 if list(full.label_ids[:i]).count(lab) < 2]
+        np.testing.assert_array_equal(cut.images, full.images[first])
+    assert stages.experiment_data(ds, None) is ds
+    assert S.StudyConfig.make().experiment_images_per_class == 5
+    assert S.StudyConfig.make(quick=True).experiment_images_per_class is None
+
+
+def test_study_stages_get_the_experiment_data(monkeypatch):
+    from multidigit.study import runner
+    from multidigit.study.config import StudyConfig
+
+    seen = {}
+    cfg = _tiny_config(images_per_class=2, experiment_images_per_class=1)
+    ds = stages.load_data(cfg)
+
+    class Run:
+        config = cfg
+
+    for name in ("stage_compare", "stage_cv", "stage_tuning", "stage_final"):
+        monkeypatch.setattr(stages, name,
+                            lambda run, d, *a, _n=name: seen.setdefault(_n, len(d.train)))
+    results = {"compare": {"best": {}}, "tuning": {}}
+    for _, step in runner._steps(Run(), ds, results, False)[1:5]:
+        step()
+    assert isinstance(cfg, StudyConfig)
+    assert seen["stage_compare"] == seen["stage_cv"] == seen["stage_tuning"] == len(ds.train) // 2
+    assert seen["stage_final"] == len(ds.train)
