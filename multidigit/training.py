@@ -145,8 +145,8 @@ def train(
 
     The defaults are multidigit's recipe: batch 128, a one-cycle learning rate (warm-up,
     then cosine decay), :func:`default_epochs` epochs; with :func:`build_model`'s
-    default model it reads 98.8 % of the digits of real-scale Triple MNIST (64,000
-    training images) after 12.4 minutes on two CPU cores (``benchmarks/README.md``).  The study's recipe is
+    default model it reads 98.9 % of the digits of real-scale Triple MNIST (64,000
+    training images) after 12.5 minutes on two CPU cores (``benchmarks/README.md``).  The study's recipe is
     ``batch_size=32, schedule="step", epochs=20`` with ``preset="tuned"``.
 
     Parameters
