@@ -129,7 +129,8 @@ def run(args) -> dict:
     rows = curve.rows
     return {
         "recipe": args.recipe, "final": bool(args.final), "data": args.data, "images_per_class": args.images_per_class,
-        "image_shape": list(ds.image_shape), "n_train": len(data), "n_val": 0 if args.final else len(ds.val),
+        "image_shape": list(ds.image_shape), "n_train": len(data) if args.final else len(ds.train),
+        "n_val": 0 if args.final else len(ds.val),
         "n_test": len(ds.test), "model": model.name, "params": model.count_params(),
         "train_params": hist.params, "epochs": hist.epochs,
         "images_per_second": hist.images_per_second, "train_time": hist.train_time,
