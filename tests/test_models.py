@@ -256,10 +256,14 @@ def test_shared_model_augments_only_while_training():
     assert not np.allclose(a, b)
 
 
-def _augmented(model, x):
+def _join(model):
+    """The model up to ``join`` (the image after the per-digit augmentation)."""
     import keras
-    join = keras.Model(model.input, model.get_layer("join").output)
-    return np.asarray(join(x, training=True))
+    return keras.Model(model.input, model.get_layer("join").output)
+
+
+def _augmented(model, x):
+    return np.asarray(_join(model)(x, training=True))
 
 
 def test_shared_model_augments_each_digit_on_its_own():
@@ -278,9 +282,7 @@ def test_shared_model_augments_each_digit_on_its_own():
     assert not np.allclose(out[:, :, :14], out[:, :, 14:28])
     assert not np.allclose(out[:, :, 14:28], out[:, :, 28:])
     # not training: the strips are joined back into the very same image
-    import keras
-    join = keras.Model(model.input, model.get_layer("join").output)
-    np.testing.assert_array_equal(np.asarray(join(three, training=False)), three)
+    np.testing.assert_array_equal(np.asarray(_join(model)(three, training=False)), three)
 
 
 def test_whole_image_augmentation_moves_content_across_strips():

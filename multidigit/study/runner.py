@@ -45,14 +45,21 @@ def _steps(run: StudyFolder, ds: Any, results: dict[str, Any],
     def best() -> dict[str, str]:
         return results["compare"]["best"]
 
-    # compare, CV and tuning rank settings on a part of the data; final uses all of it
-    exp = S.experiment_data(ds, run.config.experiment_images_per_class)
+    # compare, CV and tuning rank settings on a part of the data; final uses all of it.
+    # Cut on first use (and once): a resumed study whose experiments are finished
+    # never copies the images.
+    cut: list[Any] = []
+
+    def exp() -> Any:
+        if not cut:
+            cut.append(S.experiment_data(ds, run.config.experiment_images_per_class))
+        return cut[0]
 
     return [
         ("data", lambda: S.stage_data(run, ds)),
-        ("compare", lambda: S.stage_compare(run, exp, progress)),
-        ("cross_validation", lambda: S.stage_cv(run, exp, best(), progress)),
-        ("tuning", lambda: S.stage_tuning(run, exp, best(), progress)),
+        ("compare", lambda: S.stage_compare(run, exp(), progress)),
+        ("cross_validation", lambda: S.stage_cv(run, exp(), best(), progress)),
+        ("tuning", lambda: S.stage_tuning(run, exp(), best(), progress)),
         ("final", lambda: S.stage_final(run, ds, best(), results["tuning"], progress)),
         ("explain", lambda: S.stage_explain(run, ds)),
     ]
