@@ -20,10 +20,9 @@ def _resize(x: Any, arch: Preset) -> Any:
     """Bring a taller image down to the preset's working height (layer ``resize``).
 
     The width follows the height's factor, so a row of digits keeps its shape.  An
-    exact integer reduction (84 -> 42) averages 2x2 blocks; any other size is resized
+    exact integer reduction (168 -> 84) averages blocks; any other size is resized
     bilinearly (antialiased, where the installed Keras offers it).  Smaller images
-    are used as they are: enlarging adds no information, only work (the study's 28x28
-    runs 2.25 times fewer pixels than 42x42).
+    are used as they are: enlarging adds no information, only work.
     """
     import inspect
 
@@ -42,6 +41,27 @@ def _resize(x: Any, arch: Preset) -> Any:
     if "antialias" in inspect.signature(layers.Resizing.__init__).parameters:
         kw["antialias"] = True  # Keras >= 3.6
     return layers.Resizing(th, tw, interpolation="bilinear", name="resize", **kw)(x)
+
+
+def _windows(x: Any, arch: Preset, n_digits: int) -> Any:
+    """One window per digit, centred on its ink, side by side (layer ``digit_windows``),
+    resized to ``digit_size`` a side when they are not (layer ``window_resize``)."""
+    if not arch.digit_windows:
+        return x
+    from keras import layers
+
+    from .windows import DigitWindows
+
+    _check_wide_enough(int(x.shape[2]), n_digits, "image")
+    x = DigitWindows(n_digits, name="digit_windows")(x)
+    size = arch.digit_size
+    if size is not None and tuple(x.shape[1:3]) != (size, size * n_digits):
+        # the windows are cut at the image's scale; the convolutions are sized for
+        # MNIST's 28x28 digits (two 2x2 pools -> 7x7), so a 28x28 image's 9-pixel
+        # windows are enlarged rather than pooled down to 2x2
+        x = layers.Resizing(size, size * n_digits, interpolation="bilinear",
+                            name="window_resize")(x)
+    return x
 
 
 def _augment(x: Any, arch: Preset, seed: int | None, n_digits: int = 3) -> Any:

@@ -6,10 +6,14 @@ Layer names are part of the public API (explainers and plots rely on them):
 name               layer
 ================== ==========================================================
 ``image``          the input, (H, W, 1) grey in [0, 1]
-``resize``         down to the preset's working size (``shared``: height 42; 84x84
-                   is averaged 2x2), only when the input is taller
-``digit_strip_k``  the k-th column strip of the image, where digit k sits, cut for
-                   per-digit augmentation (``shared`` preset)
+``resize``         down to the preset's working size (``shared``: height 84), only
+                   when the input is taller
+``digit_windows``  one square window per digit, centred on its ink, side by side
+                   (``shared``: 84x84 -> 28x84; :class:`multidigit.windows.DigitWindows`)
+``window_resize``  the windows resized to the preset's ``digit_size`` (``shared``: 28),
+                   only when they are not (a 28x28 input: 9 -> 28)
+``digit_strip_k``  the k-th digit's strip (``shared``: its window), cut for
+                   per-digit augmentation
 ``augment_rotate`` random rotation, training only (``shared``: one per strip,
                    ``augment_rotate_k``)
 ``augment_zoom``   random zoom, training only (a preset with ``augment_zoom``)
@@ -30,7 +34,9 @@ name               layer
 ``digit_{k}``      output head for digit position k (0-based), 10 units
 ================== ==========================================================
 
-The last convolution (``conv_{n}``) is Grad-CAM's default layer.
+The last convolution (``conv_{n}``) is Grad-CAM's default layer.  In a model with
+``digit_windows`` the convolutions see the windowed image (the feature maps show the
+digits lined up); Grad-CAM puts its maps back where each window came from.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._blocks import _augment, _conv_blocks, _dense_block, _resize
+from ._blocks import _augment, _conv_blocks, _dense_block, _resize, _windows
 from ._param_validation import (
     check_bool,
     check_choice,
@@ -171,16 +177,16 @@ def build_model(
         activation's outputs (see ``objective``).
     input_shape : (H, W, 1)
         Image shape; 84x84 is Triple MNIST (what :func:`multidigit.load_dataset`
-        returns by default), the study used 28x28.  The default preset works at
-        42x42: a taller input is resized inside the model (layer ``resize``: 84x84 is
-        averaged 2x2), a smaller one (28x28) is read as it is, so it takes the images
-        as they are loaded.
+        returns by default), the study used 28x28.  The default preset reads each
+        digit in a window centred on it (layer ``digit_windows``): at 84x84 every
+        digit at full resolution, which is the size it prefers; a larger input is
+        brought down to 84x84 inside the model (layer ``resize``), a smaller one
+        (28x28) is read as it is, so it takes the images as they are loaded.
     preset : {"shared", "baseline", "tuned", "fast", "wide", "small"}
         Architecture (see :data:`PRESETS`); the explicit arguments below override it.
         ``"shared"`` (default) is multidigit's model: one classifier shared by the
         digit positions; trained with :func:`multidigit.train`'s defaults it reads
-        98.9 % of the digits of real-scale Triple MNIST after 12.5 minutes on two
-        CPU cores.  ``"baseline"`` and ``"tuned"`` are the study's two models, exactly
+        RESULT_PLACEHOLDER  ``"baseline"`` and ``"tuned"`` are the study's two models, exactly
         (with ``train(batch_size=32, schedule="step", epochs=20)`` they reproduce
         the study's runs).
     filters : sequence of int, optional
@@ -241,7 +247,7 @@ def build_model(
 
     reg = keras.regularizers.L2(arch.l2) if arch.l2 > 0 else None
     inputs = keras.Input(shape=shape, name="image")
-    x = _augment(_resize(inputs, arch), arch, seed, n_digits)
+    x = _augment(_windows(_resize(inputs, arch), arch, n_digits), arch, seed, n_digits)
     feats = _dense_block(_conv_blocks(x, arch, reg), arch, reg, n_digits)
     names = head_names(n_digits)
     exact = objective == "exact"

@@ -53,6 +53,14 @@ class Preset:
     #: (``digit_strip_k``), each gets its own random draw (``augment_*_k``), and the
     #: strips are joined back (``join``); False: one draw for the whole image
     augment_per_digit: bool = False
+    #: read each digit in a square window centred on its ink, the windows side by
+    #: side (layer ``digit_windows``, :class:`multidigit.windows.DigitWindows`): an
+    #: 84x84 image becomes 28x84, every digit at full resolution
+    digit_windows: bool = False
+    #: the windows are resized to this many pixels a side when they are not already
+    #: (layer ``window_resize``: a 28x28 input's 9-pixel windows are enlarged to 28,
+    #: so the convolutions always read 28x28 digits); None: as cut
+    digit_size: int | None = None
 
 
 #: multidigit's height-pooling model; ``wide`` is this with wider blocks and L2.
@@ -70,29 +78,33 @@ _FAST = Preset(
     "sits vertically (Triple MNIST offsets digits at random heights), Dense 128.",
 )
 
-#: multidigit's default: reads each digit position with one shared classifier.
+#: multidigit's default: reads each digit at full resolution in a window centred on
+#: it, with one classifier shared by the digit positions.
 _SHARED = Preset(
     filters=(32, 64, 128),
-    pools=(True, False, False),
+    pools=(True, True, False),
     dense_units=256,
-    dropout=0.0,
-    dense_dropout=0.3,
+    dropout=0.25,
+    dense_dropout=0.5,
     batch_norm=True,
     l2=0.0,
     padding="same",
-    vertical_pool=True,
     columns=True,
-    working_size=42,
+    working_size=84,
+    digit_windows=True,
+    digit_size=28,
     augment_rotation=0.03,
-    augment_shift=0.05,
+    augment_shift=0.1,
     augment_per_digit=True,
-    description="multidigit's default: a larger image is brought down to 42x42 (layer "
-    "'resize'; smaller ones are read as they are), each digit rotated and shifted on "
-    "its own while training, "
-    "Conv 32 -> pool -> Conv 64 -> Conv 128 (BatchNorm), a max over the image height "
-    "('vpool'), the width cut into one strip per digit ('column_k': Triple MNIST puts "
-    "digit k in the k-th third), and ONE Dense 256 shared by the strips, so every "
-    "weight learns from every digit position; a 10-way head per position.",
+    description="multidigit's default: each digit is cut out in a square window "
+    "centred on its ink and the windows are put side by side (layer 'digit_windows': "
+    "84x84 becomes 28x84, every digit at full resolution on a third of the pixels; "
+    "a larger image is first brought down to 84x84, layer 'resize'; windows of "
+    "another size are resized to 28x28, layer 'window_resize'), each digit "
+    "rotated and shifted on its own while training, Conv 32 -> pool -> Conv 64 -> "
+    "pool -> Conv 128 (BatchNorm), the width cut into one strip per digit "
+    "('column_k') and ONE Dense 256 shared by the strips, so every weight learns "
+    "from every digit position; a 10-way head per position.",
 )
 
 PRESETS: dict[str, Preset] = {

@@ -197,23 +197,24 @@ def test_default_model_is_the_shared_preset():
     model = md.build_model(seed=0)  # no preset, no input shape: Triple MNIST's 84x84
     assert "shared" in model.name
     names = [l.name for l in model.layers]
-    for expected in ("image", "resize", "digit_strip_0", "augment_rotate_0", "augment_shift_2",
-                     "join", "conv_1",
-                     "pool_1", "conv_2", "conv_3", "vpool", "column_0", "column_1",
-                     "column_2", "flatten", "dense", "dense_bn", "dense_drop"):
+    for expected in ("image", "digit_windows", "digit_strip_0", "augment_rotate_0",
+                     "augment_shift_2", "join", "conv_1", "pool_1", "conv_2", "pool_2",
+                     "conv_3", "column_0", "column_1", "column_2", "flatten", "dense",
+                     "dense_bn", "dense_drop"):
         assert expected in names, expected
-    assert "pool_2" not in names and "pool_3" not in names  # one pool, after conv_1
+    # 84x84 is read at full resolution: no resize, no max over the height
+    assert "resize" not in names and "vpool" not in names and "pool_3" not in names
     assert [model.get_layer(n).filters for n in conv_layer_names(model)] == [32, 64, 128]
     assert last_conv_layer_name(model) == "conv_3"
-    # 84 -> 42 by 2x2 averaging, 42 -> 21 by pool_1, the height pooled away
-    assert type(model.get_layer("resize")).__name__ == "AveragePooling2D"
-    assert tuple(model.get_layer("vpool").output.shape[1:]) == (1, 21, 128)
-    # three 7-column strips, read by ONE dense layer (three calls, one kernel)
+    # three 28x28 windows side by side; 28 -> 14 -> 7 by pool_1 and pool_2
+    assert tuple(model.get_layer("digit_windows").output.shape[1:]) == (28, 84, 1)
+    assert tuple(model.get_layer("conv_3").output.shape[1:]) == (7, 21, 128)
+    # three 7x7 strips, one per digit, read by ONE dense layer (three calls, one kernel)
     for k in range(3):
-        assert tuple(model.get_layer(f"column_{k}").output.shape[1:]) == (1, 7, 128)
+        assert tuple(model.get_layer(f"column_{k}").output.shape[1:]) == (7, 7, 128)
     dense = model.get_layer("dense")
     assert len(dense._inbound_nodes) == 3
-    assert tuple(dense.kernel.shape) == (7 * 128, 256)
+    assert tuple(dense.kernel.shape) == (7 * 7 * 128, 256)
     assert sorted(model.output_names) == ["digit_0", "digit_1", "digit_2"]
 
 
@@ -230,16 +231,22 @@ def test_shared_model_reads_each_digit_from_its_own_strip():
     assert not np.allclose(np.asarray(a["digit_2"]), np.asarray(b["digit_2"]))
 
 
-@pytest.mark.parametrize("shape, layer, width", [
-    ((28, 28, 1), None, 14), ((42, 42, 1), None, 21), ((84, 84, 1), "AveragePooling2D", 21),
-    ((63, 63, 1), "Resizing", 21), ((84, 140, 1), "AveragePooling2D", 35),
-    ((60, 100, 1), "Resizing", 35)])
-def test_shared_model_takes_any_input_size(shape, layer, width):
-    """Taller than 42: brought down to height 42 inside the model; smaller: as it is."""
+@pytest.mark.parametrize("shape, layer, windows", [
+    ((28, 28, 1), None, (9, 27)), ((42, 42, 1), None, (14, 42)),
+    ((84, 84, 1), None, (28, 84)), ((168, 168, 1), "AveragePooling2D", (28, 84)),
+    ((126, 126, 1), "Resizing", (28, 84)), ((84, 140, 1), None, (46, 138)),
+    ((100, 60, 1), "Resizing", (16, 48))])
+def test_shared_model_takes_any_input_size(shape, layer, windows):
+    """Taller than 84: brought down to height 84 inside the model; smaller: as it is;
+    then one square window per digit, a third of the width wide, resized to 28x28
+    when it is not (``window_resize``): the convolutions always read 28x28 digits."""
     model = md.build_model(input_shape=shape, seed=0)
     names = {l.name: type(l).__name__ for l in model.layers}
     assert names.get("resize") == layer
-    assert tuple(model.get_layer("vpool").output.shape[1:]) == (1, width, 128)
+    assert tuple(model.get_layer("digit_windows").output.shape[1:3]) == windows
+    assert ("window_resize" in names) == (windows != (28, 84))
+    assert tuple(model.get_layer("conv_1").output.shape[1:3]) == (28, 84)
+    assert tuple(model.get_layer("column_2").output.shape[1:3]) == (7, 7)
     out = model.predict(np.zeros((2, *shape), np.float32), verbose=0)
     assert out["digit_1"].shape == (2, 10)
 
@@ -267,22 +274,24 @@ def _augmented(model, x):
 
 
 def test_shared_model_augments_each_digit_on_its_own():
-    """Each digit's strip gets its own draw: what is in one strip never moves into
+    """Each digit's window gets its own draw: what is in one window never moves into
     another, and three identical digits come out moved differently."""
-    model = md.build_model(input_shape=(42, 42, 1), seed=0)
-    digit = np.zeros((42, 14), np.float32)
-    digit[12:30, 4:10] = 1.0
-    middle_only = np.zeros((8, 42, 42, 1), np.float32)
-    middle_only[:, :, 14:28, 0] = digit
+    model = md.build_model(seed=0)
+    digit = np.zeros((84, 28), np.float32)
+    digit[30:52, 8:20] = 1.0
+    middle_only = np.zeros((8, 84, 84, 1), np.float32)
+    middle_only[:, :, 28:56, 0] = digit
     out = _augmented(model, middle_only)
-    assert np.abs(out[:, :, 14:28]).sum() > 0
-    assert np.abs(out[:, :, :14]).max() == 0 and np.abs(out[:, :, 28:]).max() == 0
+    assert out.shape == (8, 28, 84, 1)  # the windowed image
+    assert np.abs(out[:, :, 28:56]).sum() > 0
+    assert np.abs(out[:, :, :28]).max() == 0 and np.abs(out[:, :, 56:]).max() == 0
     three = np.tile(digit, (1, 3))[None, :, :, None].repeat(8, axis=0)
     out = _augmented(model, three)
-    assert not np.allclose(out[:, :, :14], out[:, :, 14:28])
-    assert not np.allclose(out[:, :, 14:28], out[:, :, 28:])
-    # not training: the strips are joined back into the very same image
-    np.testing.assert_array_equal(np.asarray(_join(model)(three, training=False)), three)
+    assert not np.allclose(out[:, :, :28], out[:, :, 28:56])
+    assert not np.allclose(out[:, :, 28:56], out[:, :, 56:])
+    # not training: the windows are joined back unchanged
+    windows = np.asarray(model.get_layer("digit_windows")(three))
+    np.testing.assert_array_equal(np.asarray(_join(model)(three, training=False)), windows)
 
 
 def test_whole_image_augmentation_moves_content_across_strips():
@@ -293,16 +302,16 @@ def test_whole_image_augmentation_moves_content_across_strips():
     md.models.PRESETS["_whole"] = replace(md.models.PRESETS["shared"], augment_per_digit=False,
                                           augment_shift=0.3)
     try:
-        model = md.build_model(input_shape=(42, 42, 1), preset="_whole", seed=0)
+        model = md.build_model(preset="_whole", seed=0)
     finally:
         del md.models.PRESETS["_whole"]
     assert "join" not in [l.name for l in model.layers]
     import keras
     sub = keras.Model(model.input, model.get_layer("augment_shift").output)
-    x = np.zeros((16, 42, 42, 1), np.float32)
-    x[:, 12:30, 18:24, 0] = 1.0
+    x = np.zeros((16, 84, 84, 1), np.float32)
+    x[:, 30:52, 36:48, 0] = 1.0
     out = np.asarray(sub(x, training=True))
-    assert np.abs(out[:, :, :14]).sum() + np.abs(out[:, :, 28:]).sum() > 0
+    assert np.abs(out[:, :, :28]).sum() + np.abs(out[:, :, 56:]).sum() > 0
 
 
 def test_shared_model_too_narrow_for_the_digits():

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .._param_validation import fail
 from ..heads import head_output_layer, model_head_names
+from ..windows import windows_layer
 from .base import SCORES, normalize_maps  # noqa: F401  (re-exported for the built-ins)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +32,112 @@ def cached(model: Any, key: Any, factory: Callable[[], Any]) -> Any:
     if key not in per_model:
         per_model[key] = factory()
     return per_model[key]
+
+
+class WindowView(NamedTuple):
+    """How a model with ``digit_windows`` sees an image (see :func:`window_view`)."""
+
+    #: the windows layer's output tensor (input of a sub-model on the windowed image)
+    tensor: Any
+    #: ``images -> windowed images``
+    cut: Callable[[Any], Any]
+    #: ``(images, maps on the windowed image (n, h, w)) -> maps (n, H, W) on the images``
+    to_image: Callable[[Any, Any], Any]
+    #: ``(h, w)`` of the windowed image
+    size: tuple[int, int]
+
+
+def window_view(model: "keras.Model") -> WindowView | None:
+    """For a model with a ``digit_windows`` layer (its convolutions see the windowed
+    image, not the image), the functions that go to and back from that image; else
+    None.  TensorFlow ops: usable eagerly and inside ``tf.function``."""
+    windows = windows_layer(model)
+    if windows is None:
+        return None
+
+    def build() -> WindowView:
+        import keras
+        import tensorflow as tf
+
+        before = keras.Model(model.inputs[0], windows.input)  # the image the windows cut
+        h_in, w_in = (int(d) for d in windows.input.shape[1:3])
+        height, width = (int(d) for d in model.inputs[0].shape[1:3])
+
+        def cut(x: Any) -> Any:
+            return windows(before(x, training=False))
+
+        def to_image(x: Any, maps: Any) -> Any:
+            maps = tf.convert_to_tensor(maps, tf.float32)
+            out = windows.restore(maps, windows.tops(before(x, training=False)), h_in, w_in)
+            if (h_in, w_in) != (height, width):
+                out = tf.image.resize(out[..., None], (height, width), method="bilinear")
+                out = out[..., 0]
+            return out
+
+        size = (int(windows.output.shape[1]), int(windows.output.shape[2]))
+        return WindowView(windows.output, cut, to_image, size)
+
+    return cached(model, "window_view", build)
+
+
+def windowed_model(model: "keras.Model") -> Any:
+    """A copy of a model with ``digit_windows`` whose input is the windowed image.
+
+    For explainers that must see the convolutions' own input (Score-CAM masks it
+    with the conv maps): the layers after ``digit_windows``, rebuilt from the model's
+    config with an input layer in its place, weights copied from ``model`` on every
+    call (so it follows further training; the user's model is not touched).  A copy
+    rather than the same layers called again: a second call would give every layer
+    two outputs, and ``model.get_layer(name).output`` would stop working.
+    """
+    import keras
+
+    windows = windows_layer(model)
+
+    def build() -> Any:
+        config = model.get_config()
+        upstream = _upstream(config, windows.name)
+        image = next(c for c in config["layers"] if c["class_name"] == "InputLayer")
+        new_input = {**image, "name": windows.name,
+                     "config": {**image["config"], "name": windows.name,
+                                "batch_shape": [None, *windows.output.shape[1:]]}}
+        config["layers"] = [new_input] + [c for c in config["layers"]
+                                          if c["name"] not in upstream]
+        config["input_layers"] = [windows.name, 0, 0]
+        return keras.Model.from_config(config)
+
+    copy = cached(model, "windowed_model", build)
+    for layer in copy.layers:
+        if layer.weights:
+            for a, b in zip(model.get_layer(layer.name).weights, layer.weights):
+                b.assign(a)
+    return copy
+
+
+def _upstream(config: dict[str, Any], name: str) -> set[str]:
+    """Names of the layer ``name`` and every layer it reads from, in a model config."""
+    by_name = {c["name"]: c for c in config["layers"]}
+    seen, todo = set(), [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(_history_names(by_name[current].get("inbound_nodes", [])))
+    return seen
+
+
+def _history_names(obj: Any) -> list[str]:
+    """Layer names in the ``keras_history`` entries of a config fragment."""
+    if isinstance(obj, dict):
+        hist = obj.get("config", {}).get("keras_history") if obj.get(
+            "class_name") == "__keras_tensor__" else None
+        if hist:
+            return [hist[0]]
+        return [n for v in obj.values() for n in _history_names(v)]
+    if isinstance(obj, (list, tuple)):
+        return [n for v in obj for n in _history_names(v)]
+    return []
 
 
 def layer_names(model: "keras.Model") -> list[str]:

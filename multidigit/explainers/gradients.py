@@ -30,6 +30,7 @@ from ._common import (
     resolve_layer,
     score_model,
     target_scores,
+    window_view,
 )
 from .base import COMMON_DEFAULTS, Explainer
 
@@ -152,6 +153,7 @@ def _cam_fn(model: Any, layer: str, score: str, plus_plus: bool) -> Any:
     def build() -> Any:
         sub = score_model(model, layer)
         heads = head_layers(model)
+        view = window_view(model)
 
         @tf.function(input_signature=_specs(model), autograph=False)
         def cam(x: Any, t: Any, head: Any) -> Any:
@@ -164,6 +166,9 @@ def _cam_fn(model: Any, layer: str, score: str, plus_plus: bool) -> Any:
             weights = _plus_plus_weights(conv, grads) if plus_plus else tf.reduce_mean(
                 grads, axis=(1, 2), keepdims=True)
             maps = tf.nn.relu(tf.reduce_sum(conv * weights, axis=-1, keepdims=True))
+            if view is not None:  # the layer sees the windowed image: map it back
+                maps = tf.image.resize(maps, view.size, method="bilinear")[..., 0]
+                return view.to_image(x, maps)
             maps = tf.image.resize(maps, (height, width), method="bilinear")
             return maps[..., 0]
 
@@ -183,7 +188,9 @@ class GradCAMExplainer(Explainer):
     normalize : bool, default True
         Scale each map to [0, 1].
 
-    Returns ``(n, H, W)`` maps, upsampled (bilinear) to the input size.
+    Returns ``(n, H, W)`` maps, upsampled (bilinear) to the input size.  In a model
+    with ``digit_windows`` the layer's maps are upsampled to the windowed image and
+    each window's part is put back at the rows it was cut from (zero elsewhere).
     """
 
     backends = ("tensorflow",)

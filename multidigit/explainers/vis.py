@@ -26,18 +26,25 @@ import numpy as np
 from .._param_validation import check_int
 from ..heads import head_output_layer
 from ..models import last_conv_layer_name
-from ._common import cached, resolve_layer
+from ._common import cached, resolve_layer, window_view, windowed_model
 from .base import Explainer
 
 __all__ = ["ScoreCAMExplainer", "LayerCAMExplainer", "ActivationMaximizationExplainer"]
 
 
-def head_model(model: Any, head_index: int, score: str) -> Any:
-    """A cached sub-model ``image -> head output`` (its logits for ``score="logit"``)."""
+def head_model(model: Any, head_index: int, score: str, windowed: bool = True) -> Any:
+    """A cached sub-model ``image -> head output`` (its logits for ``score="logit"``);
+    ``windowed image -> head output`` for a model with ``digit_windows`` (unless
+    ``windowed=False``)."""
     import keras
 
+    view = window_view(model) if windowed else None
+    # tf-keras-vis builds its own sub-models from the layers' outputs, so it gets a
+    # model whose INPUT is the windowed image (not a sub-model cut at that tensor)
+    source = model if view is None else windowed_model(model)
+
     def build() -> Any:
-        layer = head_output_layer(model, head_index)
+        layer = head_output_layer(source, head_index)
         out = layer.output
         if score == "logit" and isinstance(layer, keras.layers.Dense):
             def logits(f: Any) -> Any:
@@ -45,9 +52,9 @@ def head_model(model: Any, head_index: int, score: str) -> Any:
                 return s + layer.bias if layer.use_bias else s
 
             out = keras.layers.Lambda(logits, name=f"logits_{head_index}")(layer.input)
-        return keras.Model(model.inputs[0], out, name=f"head_{head_index}_{score}")
+        return keras.Model(source.inputs[0], out, name=f"head_{head_index}_{score}")
 
-    return cached(model, ("vis_head", head_index, score), build)
+    return cached(model, ("vis_head", head_index, score, view is None), build)
 
 
 @contextlib.contextmanager
@@ -74,6 +81,17 @@ def _tkv(module: str, name: str) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return getattr(importlib.import_module(f"tf_keras_vis.{module}"), name)
+
+
+def _as_model_sees(model: Any, images: Any) -> tuple[np.ndarray, Any]:
+    """The images :func:`head_model` takes (the windowed images for a model with
+    ``digit_windows``) and the function that brings maps on them back to the images."""
+    x = np.asarray(images, np.float32)
+    view = window_view(model)
+    if view is None:
+        return x, lambda maps: maps
+    return (np.asarray(view.cut(x), np.float32),
+            lambda maps: np.asarray(view.to_image(x, maps), np.float32))
 
 
 def _score(targets: np.ndarray) -> Any:
@@ -111,11 +129,12 @@ class ScoreCAMExplainer(Explainer):
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         # Score-CAM applies the softmax itself, so it reads the head's logits.
         sub = head_model(model, head_index, "logit")
+        seen, back = _as_model_sees(model, images)
         with _quiet():
             cam = Scorecam(sub, clone=False)(
-                _score(targets), np.asarray(images, np.float32), penultimate_layer=name,
+                _score(targets), seen, penultimate_layer=name,
                 max_N=max_n, expand_cam=True, normalize_cam=False)
-        return np.asarray(cam, np.float32).reshape(np.shape(images)[:3])
+        return back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
 
 
 class LayerCAMExplainer(Explainer):
@@ -142,11 +161,12 @@ class LayerCAMExplainer(Explainer):
         Layercam = _tkv("layercam", "Layercam")  # noqa: N806
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         sub = head_model(model, head_index, score)
+        seen, back = _as_model_sees(model, images)
         with _quiet():
             cam = Layercam(sub, clone=False)(
-                _score(targets), np.asarray(images, np.float32), penultimate_layer=name,
+                _score(targets), seen, penultimate_layer=name,
                 expand_cam=True, normalize_cam=False)
-        return np.asarray(cam, np.float32).reshape(np.shape(images)[:3])
+        return back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
 
 
 class ActivationMaximizationExplainer(Explainer):
@@ -177,7 +197,7 @@ class ActivationMaximizationExplainer(Explainer):
                                       "ActivationMaximization")
         steps = check_int("steps", steps, min=1,
                           func="explain(method='activation_maximization')")
-        sub = head_model(model, head_index, score)
+        sub = head_model(model, head_index, score, windowed=False)  # changes the image
         with _quiet():
             out = ActivationMaximization(sub, clone=False)(
                 _score(targets), seed_input=np.asarray(images, np.float32),

@@ -33,7 +33,7 @@ __all__ = ["SEARCH_SPACES", "check_search_space", "model_kwargs"]
 #: :data:`multidigit.models.PRESETS`).
 #:
 #: * ``"shared"``: around multidigit's default model (``shared`` preset): filters,
-#:   dense width, dense dropout and learning rate;
+#:   dense width, block and dense dropout and learning rate;
 #: * ``"study"``: the study's search (conv 32-128/64-256/128-512, dense 128-512);
 #: * ``"wide"``: the study's plus learning rate, dropouts, L2, batch norm, batch size;
 #: * ``"tiny"``: one small conv block, for tests and examples.
@@ -44,7 +44,8 @@ SEARCH_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "conv_2": {"type": "choice", "values": [32, 64, 96]},
         "conv_3": {"type": "choice", "values": [64, 128, 192]},
         "dense_units": {"type": "choice", "values": [128, 256, 384]},
-        "dense_dropout": {"type": "choice", "values": [0.0, 0.3, 0.5]},
+        "dropout": {"type": "choice", "values": [0.0, 0.25, 0.4]},
+        "dense_dropout": {"type": "choice", "values": [0.3, 0.5]},
         "learning_rate": {"type": "choice", "values": [5e-4, 1e-3, 2e-3]},
     },
     "study": {

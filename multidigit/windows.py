@@ -1,0 +1,151 @@
+"""Digit windows: each digit read at full resolution, centred on its ink.
+
+Triple MNIST puts digit ``k`` in the ``k``-th third of the width, at a random height.
+:class:`DigitWindows` (layer ``digit_windows`` of the default ``shared`` preset) cuts
+each digit's column strip to a square window centred on the strip's ink (its centre
+of mass, the way MNIST itself centres its digits) and puts the windows side by side:
+an 84x84 image becomes 28x84, three MNIST-sized digits in a row.  The convolutions
+then see every digit at full resolution on a third of the pixels, instead of the
+whole 84 rows (mostly blank) at half resolution.
+
+Windows are cut with a gather, so gradients reach the input pixels they came from:
+saliency, guided backprop and DeepDream are unchanged.  Maps computed on the windowed
+image (Grad-CAM) are put back where each window came from by
+:meth:`DigitWindows.restore`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from multidigit.windows import DigitWindows
+>>> image = np.zeros((1, 84, 84, 1), "float32")
+>>> image[0, 50:60, 5:20] = 1.0          # a blob low in the first strip
+>>> windows = DigitWindows(3)
+>>> np.asarray(windows(image)).shape
+(1, 28, 84, 1)
+>>> np.asarray(windows.tops(image))[0].tolist()   # first window: rows 41-68
+[41, 28, 28]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+__all__ = ["DigitWindows"]
+
+_PACKAGE = "multidigit"
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class DigitWindows(keras.layers.Layer):
+    """Cut one square window per digit strip, centred on its ink; windows side by side.
+
+    Input ``(batch, H, W, C)``; output ``(batch, S, n_digits * s, C)`` where
+    ``s = W // n_digits`` is a strip's width and ``S = min(H, s)`` the window height.
+    A window's top row is the strip's centre of mass (of the pixel values, summed
+    over channels) minus half the window, rounded and kept inside the image; a blank
+    strip gets the middle rows.  Strips start at ``round(k * (W - s) / (n - 1))``
+    (``0, 28, 56`` for 84 columns).
+
+    Parameters
+    ----------
+    n_digits : int
+        Number of digit strips.
+    """
+
+    def __init__(self, n_digits: int = 3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_digits = int(n_digits)
+
+    # -- geometry ---------------------------------------------------------------
+    def strip_width(self, width: int) -> int:
+        return max(1, int(width) // self.n_digits)
+
+    def strip_starts(self, width: int) -> list[int]:
+        s, n = self.strip_width(width), self.n_digits
+        return [round(k * (int(width) - s) / (n - 1)) if n > 1 else 0 for k in range(n)]
+
+    def window_height(self, height: int, width: int) -> int:
+        return min(int(height), self.strip_width(width))
+
+    def tops(self, x: Any) -> Any:
+        """First row of every window, ``(batch, n_digits)`` int32 (no gradient)."""
+        height, width = int(x.shape[1]), int(x.shape[2])
+        s, h = self.strip_width(width), self.window_height(height, width)
+        rows = ops.arange(height, dtype="float32")
+        out = []
+        for start in self.strip_starts(width):
+            profile = ops.sum(x[:, :, start:start + s, :], axis=(2, 3))  # ink per row
+            total = ops.sum(profile, axis=1)
+            centre = ops.sum(profile * rows, axis=1) / ops.maximum(total, 1e-6)
+            centre = ops.where(total > 1e-6, centre, (height - 1) / 2.0)
+            top = ops.clip(ops.round(centre - (h - 1) / 2.0), 0, height - h)
+            out.append(ops.cast(ops.stop_gradient(top), "int32"))
+        return ops.stack(out, axis=1)
+
+    # -- the layer --------------------------------------------------------------
+    def call(self, x: Any) -> Any:
+        height, width = int(x.shape[1]), int(x.shape[2])
+        s, h = self.strip_width(width), self.window_height(height, width)
+        tops = self.tops(x)
+        batch, channels = ops.shape(x)[0], int(x.shape[3])
+        windows = []
+        for k, start in enumerate(self.strip_starts(width)):
+            rows = tops[:, k:k + 1] + ops.arange(h, dtype="int32")[None, :]  # (batch, h)
+            index = ops.broadcast_to(rows[:, :, None, None], (batch, h, s, channels))
+            windows.append(ops.take_along_axis(x[:, :, start:start + s, :], index, axis=1))
+        return ops.concatenate(windows, axis=2)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
+        height, width = input_shape[1], input_shape[2]
+        s = self.strip_width(width)
+        return (input_shape[0], self.window_height(height, width), s * self.n_digits,
+                input_shape[3])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_digits": self.n_digits}
+
+    # -- back to image coordinates ------------------------------------------------
+    def restore(self, maps: Any, tops: Any, height: int, width: int) -> Any:
+        """Put maps of the windowed image back where the windows came from.
+
+        Parameters
+        ----------
+        maps : tensor ``(batch, S, n_digits * s)``
+            Values on the windowed image (its size: resize a coarser map first).
+        tops : tensor ``(batch, n_digits)``
+            :meth:`tops` of the images the windows were cut from.
+        height, width : int
+            Size of those images.
+
+        Returns ``(batch, height, width)``: each window's values at its rows and
+        columns, zero outside every window.
+        """
+        s = self.strip_width(width)
+        h = self.window_height(height, width)
+        rows = ops.arange(height, dtype="int32")
+        columns = []
+        covered = 0
+        for k, start in enumerate(self.strip_starts(width)):
+            window = maps[:, :, k * s:(k + 1) * s]  # (batch, h, s)
+            # place[b, r, j] = 1 where image row r is window row j
+            place = ops.cast(
+                ops.equal(rows[None, :, None],
+                          tops[:, k, None, None] + ops.arange(h, dtype="int32")[None, None, :]),
+                window.dtype)
+            strip = ops.matmul(place, window)  # (batch, height, s)
+            if start > covered:  # columns between strips (W not a multiple of n)
+                columns.append(ops.zeros_like(strip[:, :, : start - covered]))
+            columns.append(strip[:, :, max(0, covered - start):])
+            covered = start + s
+        if covered < width:
+            columns.append(ops.zeros_like(columns[-1][:, :, : width - covered]))
+        return ops.concatenate(columns, axis=2)
+
+
+def windows_layer(model: Any) -> DigitWindows | None:
+    """The model's :class:`DigitWindows` layer, or None."""
+    return next((lay for lay in getattr(model, "layers", []) if isinstance(lay, DigitWindows)),
+                None)

@@ -1,0 +1,172 @@
+"""multidigit.windows: one window per digit, centred on its ink, and back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import multidigit as md
+from multidigit.windows import DigitWindows, windows_layer
+
+
+def _blob_image(rows_per_strip, height=84, width=84):
+    """Blank images with a 10-row blob at the given first row of each strip."""
+    x = np.zeros((1, height, width, 1), np.float32)
+    s = width // 3
+    for k, top in enumerate(rows_per_strip):
+        if top is not None:
+            x[0, top:top + 10, k * s + 5:k * s + 15] = 1.0
+    return x
+
+
+def test_windows_are_centred_on_the_ink_and_blank_strips_take_the_middle():
+    layer = DigitWindows(3)
+    x = _blob_image([50, None, 0])
+    # blob rows 50-59: centre 54.5, window of 28 rows from round(54.5 - 13.5) = 41;
+    # blank strip: the middle (rows 28-55); blob at the top: clipped to row 0
+    assert np.asarray(layer.tops(x)).tolist() == [[41, 28, 0]]
+    out = np.asarray(layer(x))
+    assert out.shape == (1, 28, 84, 1)
+    assert out[0, :, :28].sum() == x[0, :, :28].sum()  # the whole blob is in its window
+    np.testing.assert_array_equal(out[0, 9:19, 5:15, 0], 1.0)  # centred: rows 50-59 -> 9-18
+
+
+def test_windows_keep_every_digit_of_triple_mnist():
+    ds = md.load_dataset("mini", images_per_class=1, seed=0)
+    x = ds.test.images[:64]
+    out = np.asarray(DigitWindows(3)(x))
+    assert out.shape == (64, 28, 84, 1)
+    kept = out.reshape(64, -1).sum(1) / x.reshape(64, -1).sum(1)
+    assert kept.min() > 0.99  # MNIST digits are centred on their mass in 28x28
+
+
+def test_restore_puts_windows_back_where_they_came_from():
+    ds = md.load_dataset("mini", images_per_class=1, seed=0)
+    x = ds.test.images[:16]
+    layer = DigitWindows(3)
+    back = np.asarray(layer.restore(np.asarray(layer(x))[..., 0], layer.tops(x), 84, 84))
+    assert back.shape == (16, 84, 84)
+    tops = np.asarray(layer.tops(x))
+    inside = np.zeros_like(back, bool)
+    for i in range(16):
+        for k in range(3):
+            inside[i, tops[i, k]:tops[i, k] + 28, 28 * k:28 * k + 28] = True
+    np.testing.assert_array_equal(back[inside], x[..., 0][inside])
+    assert np.abs(back[~inside]).max() == 0
+
+
+def test_restore_leaves_columns_between_strips_empty():
+    """28 columns, 3 digits: 9-column strips at 0, 10 and 19; column 9 is in no window."""
+    layer = DigitWindows(3)
+    assert layer.strip_starts(28) == [0, 10, 19]
+    x = np.ones((2, 28, 28, 1), np.float32)
+    out = np.asarray(layer(x))
+    assert out.shape == (2, 9, 27, 1)
+    back = np.asarray(layer.restore(out[..., 0], layer.tops(x), 28, 28))
+    # an even image: every window is the middle rows, 10-18 (centre 13.5 - 4, rounded)
+    expected = np.zeros((2, 28, 28), np.float32)
+    expected[:, 10:19] = 1.0
+    expected[:, :, 9] = 0.0
+    np.testing.assert_array_equal(back, expected)
+
+
+def test_gradients_reach_only_the_pixels_in_the_windows():
+    import tensorflow as tf
+
+    model = md.build_model(seed=0)
+    x = tf.constant(_blob_image([50, 10, 30]))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(model(x, training=False)["digit_0"] ** 2)
+    g = np.abs(tape.gradient(y, x).numpy()[0, ..., 0])
+    assert g[41:69, :28].sum() > 0
+    assert g[:41, :28].max() == 0 and g[69:, :28].max() == 0  # outside digit 0's window
+    # head 0 reads its own window, and the edge of the next one its convolutions
+    # overlap (receptive field 18 pixels), nothing further
+    assert g[:, 40:].max() == 0
+
+
+def test_windows_layer_is_saved_and_found(tmp_path):
+    model = md.build_model(seed=0)
+    again = md.load_model(md.save_model(model, tmp_path / "w.keras"))
+    assert isinstance(windows_layer(again), DigitWindows)
+    assert windows_layer(md.build_model(preset="small", input_shape=(28, 28, 1))) is None
+
+
+def test_windows_work_on_the_jax_backend(tmp_path):
+    """Backend-agnostic Keras ops: the same windows on JAX (subprocess)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    script = (
+        "import numpy as np, keras\n"
+        "assert keras.config.backend() == 'jax'\n"
+        "from multidigit.windows import DigitWindows\n"
+        "x = np.zeros((1, 84, 84, 1), 'float32'); x[0, 50:60, 5:15] = 1\n"
+        "print(np.asarray(DigitWindows(3).tops(x)).tolist(),"
+        " np.asarray(DigitWindows(3)(x)).sum())\n")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("]]")[0] + "]]" == "[[41, 28, 28]]"
+    assert float(out.stdout.split("]]")[1]) == 100.0
+
+
+# ------------------------------------------------ explainers on a windowed model
+@pytest.fixture(scope="module")
+def windowed():
+    model = md.build_model(seed=0)
+    ds = md.load_dataset("mini", images_per_class=1, seed=0)
+    return model, ds.test.images[:4]
+
+
+@pytest.mark.parametrize("method", ["gradcam", "gradcam++", "layercam", "scorecam"])
+def test_cam_maps_are_in_image_coordinates(windowed, method):
+    """A CAM is computed on the windowed image and put back: zero outside the
+    windows, and equal to the same method run on the windowed image, restored."""
+    from multidigit.explainers._common import window_view, windowed_model
+
+    model, x = windowed
+    kw = {"max_n": 8} if method == "scorecam" else {}
+    maps = md.explain(model, x, method, head=1, normalize=False, **kw).maps
+    assert maps.shape == (4, 84, 84)
+    layer = windows_layer(model)
+    tops = np.asarray(layer.tops(x))
+    inside = np.zeros((4, 84, 84), bool)
+    for i in range(4):
+        for k in range(3):
+            inside[i, tops[i, k]:tops[i, k] + 28, 28 * k:28 * k + 28] = True
+    assert np.abs(maps[~inside]).max() == 0
+    assert maps[inside].max() > 0
+    view = window_view(model)
+    cut = np.asarray(view.cut(x))
+    targets = np.argmax(model.predict(x, verbose=0)["digit_1"], axis=1)
+    on_windows = md.explain(windowed_model(model), cut, method, head=1, target=targets,
+                            normalize=False, **kw).maps
+    assert on_windows.shape == (4, 28, 84)
+    np.testing.assert_allclose(maps, np.asarray(view.to_image(x, on_windows)), atol=1e-5)
+
+
+def test_windowed_copy_predicts_like_the_model_and_follows_training(windowed):
+    from multidigit.explainers._common import window_view, windowed_model
+
+    model, x = windowed
+    cut = np.asarray(window_view(model).cut(x))
+    copy = windowed_model(model)
+    np.testing.assert_allclose(copy.predict(cut, verbose=0)["digit_2"],
+                               model.predict(x, verbose=0)["digit_2"], rtol=1e-5, atol=1e-6)
+    kernel = model.get_layer("conv_1").kernel
+    kernel.assign(kernel * 0.5)  # "further training"
+    copy = windowed_model(model)
+    np.testing.assert_allclose(np.asarray(copy.get_layer("conv_1").kernel), np.asarray(kernel))
+
+
+@pytest.mark.parametrize("method", ["saliency", "guided_backprop", "activation_maximization",
+                                    "deepdream"])
+def test_input_space_explainers_keep_the_image_size(windowed, method):
+    model, x = windowed
+    maps = md.explain(model, x[:2], method).maps
+    assert maps.shape[-2:] == (84, 84)
