@@ -28,6 +28,10 @@ from dataclasses import replace  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import SHARED, build_dataset  # noqa: E402
 
+if not SHARED.exists():
+    print(f"{SHARED} is not there (see ../shared/README.md): nothing to probe.")
+    sys.exit(0)
+
 import multidigit as md  # noqa: E402
 
 cfg = json.loads(sys.argv[1])

@@ -35,7 +35,7 @@ IMAGES_PER_CLASS = 1 if FAST else 10
 # -------------
 # ``"mini"`` is generated offline from 5,000 real MNIST digits; nothing is
 # downloaded.  The images keep the native 84x84 canvas, as in every other example:
-# the default model resizes them itself.
+# the default model cuts a window around each digit itself.
 ds = md.load_dataset("mini", images_per_class=IMAGES_PER_CLASS, seed=0)
 print(ds)
 
@@ -75,7 +75,8 @@ fig.tight_layout()
 # -----------------------
 # The original study shrank the images to 28x28 (``image_size=(28, 28)``) to train
 # faster.  The digits are then about 9 pixels wide: still readable.  The default
-# model reads the 84x84 images and resizes them inside to 42 pixels high.
+# model reads the 84x84 images: each digit at full resolution, in a 28x28 window
+# centred on it.
 small = md.load_dataset("mini", images_per_class=IMAGES_PER_CLASS, image_size=(28, 28), seed=0)
 fig, axes = plt.subplots(1, 2, figsize=(6, 3.2))
 for ax, d, title in zip(axes, (ds, small), ("84x84", "28x28")):

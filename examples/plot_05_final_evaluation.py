@@ -8,10 +8,10 @@ whose label combinations it has never seen.  Finally save it, load it back and r
 a few numbers.
 
 The model is the default one (preset ``"shared"``) with softmax heads and
-categorical cross-entropy: three convolutions, a max over the image height (so a
-digit is read at any vertical offset), then the width cut into three strips, one per
-digit, all read by **one** shared classifier.  It reads the native 84x84 images
-(resized inside to 42 pixels high) and trains with :func:`multidigit.train`'s
+categorical cross-entropy: a 28x28 window cut around each digit, centred on its ink
+(so a digit is read at full resolution at any vertical offset), three convolutions,
+then one strip per digit, all read by **one** shared classifier.  It reads the
+native 84x84 images as they are and trains with :func:`multidigit.train`'s
 defaults: batches of 128, a one-cycle learning-rate schedule, 20 epochs on the mini
 dataset's 8,000 train + validation images.
 
@@ -27,6 +27,7 @@ faithfulness, plugins) load instead of training it again.
 # --------
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -128,7 +129,9 @@ fig_samples = plot_samples(ds.test, n=16, predictions=prediction, seed=0)
 def final_model_path(ds, images_per_class, epochs):
     """Where the gallery caches the final model trained on ``ds``'s train + val."""
     h, w = ds.image_shape[:2]
-    key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}"
+    # the default model's architecture is part of the name: a changed preset retrains
+    arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
+    key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"
     return Path(md.data.default_cache_dir()) / "gallery" / f"final-{key}.keras"
 
 

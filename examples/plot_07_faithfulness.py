@@ -25,6 +25,7 @@ Two checks from the literature, in :mod:`multidigit.explainers`:
 # The final model of :doc:`plot_05_final_evaluation`, loaded from the cache that
 # example fills (or trained here when the cache is empty).
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,9 @@ N_IMAGES, STEPS = (8, 10) if FAST else (100, 20)
 def final_model_path(ds, images_per_class, epochs):
     """Where the gallery caches the final model trained on ``ds``'s train + val."""
     h, w = ds.image_shape[:2]
-    key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}"
+    # the default model's architecture is part of the name: a changed preset retrains
+    arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
+    key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"
     return Path(md.data.default_cache_dir()) / "gallery" / f"final-{key}.keras"
 
 

@@ -8,7 +8,8 @@ an 84x84 image becomes 28x84, three MNIST-sized digits in a row.  The convolutio
 then see every digit at full resolution on a third of the pixels, instead of the
 whole 84 rows (mostly blank) at half resolution.
 
-Windows are cut with a gather, so gradients reach the input pixels they came from:
+Windows are cut with a one-hot matrix product, so gradients reach exactly the input
+pixels they came from:
 saliency, guided backprop and DeepDream are unchanged.  Maps computed on the windowed
 image (Grad-CAM) are put back where each window came from by
 :meth:`DigitWindows.restore`.
@@ -90,12 +91,16 @@ class DigitWindows(keras.layers.Layer):
         height, width = int(x.shape[1]), int(x.shape[2])
         s, h = self.strip_width(width), self.window_height(height, width)
         tops = self.tops(x)
-        batch, channels = ops.shape(x)[0], int(x.shape[3])
+        channels = int(x.shape[3])
         windows = []
         for k, start in enumerate(self.strip_starts(width)):
-            rows = tops[:, k:k + 1] + ops.arange(h, dtype="int32")[None, :]  # (batch, h)
-            index = ops.broadcast_to(rows[:, :, None, None], (batch, h, s, channels))
-            windows.append(ops.take_along_axis(x[:, :, start:start + s, :], index, axis=1))
+            strip = ops.reshape(x[:, :, start:start + s, :], (-1, height, s * channels))
+            # rows picked by a one-hot matmul rather than a gather: exact (each value
+            # times 1, plus zeros), and on TensorFlow the gather's gradient logs an
+            # oneDNN int64 error line on every training run
+            place = _placement(tops[:, k], height, h, x.dtype)  # (batch, height, h)
+            window = ops.matmul(ops.transpose(place, (0, 2, 1)), strip)
+            windows.append(ops.reshape(window, (-1, h, s, channels)))
         return ops.concatenate(windows, axis=2)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
@@ -125,17 +130,11 @@ class DigitWindows(keras.layers.Layer):
         """
         s = self.strip_width(width)
         h = self.window_height(height, width)
-        rows = ops.arange(height, dtype="int32")
         columns = []
         covered = 0
         for k, start in enumerate(self.strip_starts(width)):
             window = maps[:, :, k * s:(k + 1) * s]  # (batch, h, s)
-            # place[b, r, j] = 1 where image row r is window row j
-            place = ops.cast(
-                ops.equal(rows[None, :, None],
-                          tops[:, k, None, None] + ops.arange(h, dtype="int32")[None, None, :]),
-                window.dtype)
-            strip = ops.matmul(place, window)  # (batch, height, s)
+            strip = ops.matmul(_placement(tops[:, k], height, h, window.dtype), window)
             if start > covered:  # columns between strips (W not a multiple of n)
                 columns.append(ops.zeros_like(strip[:, :, : start - covered]))
             columns.append(strip[:, :, max(0, covered - start):])
@@ -143,6 +142,19 @@ class DigitWindows(keras.layers.Layer):
         if covered < width:
             columns.append(ops.zeros_like(columns[-1][:, :, : width - covered]))
         return ops.concatenate(columns, axis=2)
+
+
+def _placement(tops: Any, height: int, h: int, dtype: Any) -> Any:
+    """``(batch, height, h)``: 1 where image row r is window row j (r = top + j), else 0.
+
+    Computed as ``max(0, 1 - |r - top - j|)`` on whole numbers rather than with
+    ``equal``: no boolean tensor, whose gradient graph on TensorFlow logs an oneDNN
+    "DT_BOOL" error line when the batch size is not fixed (the explainers' functions).
+    """
+    rows = ops.arange(height, dtype=dtype)[None, :, None]
+    window_rows = (ops.cast(tops, dtype)[:, None, None]
+                   + ops.arange(h, dtype=dtype)[None, None, :])
+    return ops.maximum(1.0 - ops.abs(rows - window_rows), 0.0)
 
 
 def windows_layer(model: Any) -> DigitWindows | None:

@@ -115,6 +115,31 @@ def test_windows_work_on_the_jax_backend(tmp_path):
     assert float(out.stdout.split("]]")[1]) == 100.0
 
 
+def test_training_and_explaining_through_the_windows_log_nothing():
+    """One training epoch and an input-gradient explanation of the default model in a
+    fresh process, with multidigit's own log level: no TensorFlow error line (a
+    gather's gradient logged "oneDNN supports DT_INT64 only ..." on every training
+    run, a boolean mask "... DT_BOOL ..." on every saliency map)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, multidigit as md\n"
+        "x = np.random.default_rng(0).random((16, 84, 84, 1), dtype=np.float32)\n"
+        "y = {f'digit_{k}': np.eye(10, dtype='float32')[np.arange(16) % 10]"
+        " for k in range(3)}\n"
+        "model = md.build_model(seed=0)\n"
+        "model.fit(x, y, epochs=1, batch_size=8, verbose=0)\n"
+        "md.explain(model, x[:2], 'saliency')\n"
+        "print('trained')\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0 and "trained" in out.stdout, out.stderr[-2000:]
+    assert "DT_INT64" not in out.stderr and "E0000" not in out.stderr, out.stderr[-2000:]
+
+
 # ------------------------------------------------ explainers on a windowed model
 @pytest.fixture(scope="module")
 def windowed():
