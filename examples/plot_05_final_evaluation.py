@@ -27,7 +27,6 @@ faithfulness, plugins) load instead of training it again.
 # --------
 import os
 import tempfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +128,8 @@ fig_samples = plot_samples(ds.test, n=16, predictions=prediction, seed=0)
 def final_model_path(ds, images_per_class, epochs):
     """Where the gallery caches the final model trained on ``ds``'s train + val."""
     h, w = ds.image_shape[:2]
+    import zlib
+
     # the default model's architecture is part of the name: a changed preset retrains
     arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
     key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"

@@ -27,7 +27,6 @@ of the image, ``digit_2`` at the right third.
 # example fills (or trained here when the cache is empty).  Its test accuracy is
 # printed below.
 import os
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +55,8 @@ EPOCHS = 3 if FAST else md.default_epochs(len(ds.train) + len(ds.val))
 def final_model_path(ds, images_per_class, epochs):
     """Where the gallery caches the final model trained on ``ds``'s train + val."""
     h, w = ds.image_shape[:2]
+    import zlib
+
     # the default model's architecture is part of the name: a changed preset retrains
     arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
     key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"

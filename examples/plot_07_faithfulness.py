@@ -25,7 +25,6 @@ Two checks from the literature, in :mod:`multidigit.explainers`:
 # The final model of :doc:`plot_05_final_evaluation`, loaded from the cache that
 # example fills (or trained here when the cache is empty).
 import os
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +55,8 @@ N_IMAGES, STEPS = (8, 10) if FAST else (100, 20)
 def final_model_path(ds, images_per_class, epochs):
     """Where the gallery caches the final model trained on ``ds``'s train + val."""
     h, w = ds.image_shape[:2]
+    import zlib
+
     # the default model's architecture is part of the name: a changed preset retrains
     arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
     key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"

@@ -34,6 +34,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from ._param_validation import check_int
+
 __all__ = ["DigitWindows"]
 
 _PACKAGE = "multidigit"
@@ -58,7 +60,7 @@ class DigitWindows(keras.layers.Layer):
 
     def __init__(self, n_digits: int = 3, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.n_digits = int(n_digits)
+        self.n_digits = check_int("n_digits", n_digits, min=1, func="DigitWindows")
 
     # -- geometry ---------------------------------------------------------------
     def strip_width(self, width: int) -> int:
@@ -76,6 +78,7 @@ class DigitWindows(keras.layers.Layer):
         height, width = int(x.shape[1]), int(x.shape[2])
         s, h = self.strip_width(width), self.window_height(height, width)
         rows = ops.arange(height, dtype="float32")
+        x = ops.cast(x, "float32")
         out = []
         for start in self.strip_starts(width):
             profile = ops.sum(x[:, :, start:start + s, :], axis=(2, 3))  # ink per row

@@ -31,6 +31,12 @@ def test_windows_are_centred_on_the_ink_and_blank_strips_take_the_middle():
     np.testing.assert_array_equal(out[0, 9:19, 5:15, 0], 1.0)  # centred: rows 50-59 -> 9-18
 
 
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "3"])
+def test_bad_number_of_digits_is_one_clear_error(bad):
+    with pytest.raises(md.ParameterError, match="n_digits"):
+        DigitWindows(bad)
+
+
 def test_windows_keep_every_digit_of_triple_mnist():
     ds = md.load_dataset("mini", images_per_class=1, seed=0)
     x = ds.test.images[:64]
