@@ -121,15 +121,19 @@ class DigitWindows(keras.layers.Layer):
 
         Parameters
         ----------
-        maps : tensor ``(batch, S, n_digits * s)``
-            Values on the windowed image (its size: resize a coarser map first).
-        tops : tensor ``(batch, n_digits)``
-            :meth:`tops` of the images the windows were cut from.
+        maps : tensor
+            Values on the windowed image: batch x window height x (n_digits x strip
+            width); resize a coarser map to that size first.
+        tops : tensor
+            The :meth:`tops` of the images the windows were cut from.
         height, width : int
             Size of those images.
 
-        Returns ``(batch, height, width)``: each window's values at its rows and
-        columns, zero outside every window.
+        Returns
+        -------
+        tensor
+            batch x height x width: each window's values at its rows and columns,
+            zero outside every window.
         """
         s = self.strip_width(width)
         h = self.window_height(height, width)
