@@ -44,3 +44,19 @@ def build_dataset(npz: Path, images_per_class: int, size: int, seed: int = 0):
             imgs = resize_like_pil(imgs, (size, size))
         splits[s] = Split(_to_float(imgs), labels, s)
     return MultiDigitDataset(splits["train"], splits["val"], splits["test"], "bench")
+
+
+def probe_dataset(cfg: dict):
+    """The set a probe script asks for (keys ``ipc``, ``size``, ``trainval``), or None
+    when ``../shared`` is absent (the probe then says so and exits 0)."""
+    if not SHARED.exists():
+        print(f"{SHARED} is not there (see ../shared/README.md): nothing to probe.")
+        return None
+    from multidigit.data import MultiDigitDataset, Split
+
+    ds = build_dataset(SHARED, cfg.get("ipc", 25), cfg.get("size", 84))
+    if cfg.get("trainval"):
+        tv = Split(np.concatenate([ds.train.images, ds.val.images]),
+                   np.concatenate([ds.train.labels, ds.val.labels]), "train")
+        ds = MultiDigitDataset(tv, ds.val, ds.test, "bench")
+    return ds

@@ -26,23 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataclasses import replace  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import SHARED, build_dataset  # noqa: E402
+from _common import probe_dataset  # noqa: E402
 
-if not SHARED.exists():
-    print(f"{SHARED} is not there (see ../shared/README.md): nothing to probe.")
+cfg = json.loads(sys.argv[1])
+ds = probe_dataset(cfg)
+if ds is None:
     sys.exit(0)
 
 import multidigit as md  # noqa: E402
 
-cfg = json.loads(sys.argv[1])
 ipc, epochs = cfg.get("ipc", 25), cfg.get("epochs", 8)
-ds = build_dataset(SHARED, ipc, cfg.get("size", 84))
-if cfg.get("trainval"):
-    from multidigit.data import MultiDigitDataset, Split
-
-    tv = Split(np.concatenate([ds.train.images, ds.val.images]),
-               np.concatenate([ds.train.labels, ds.val.labels]), "train")
-    ds = MultiDigitDataset(tv, ds.val, ds.test, "bench")
 md.models.PRESETS["p"] = replace(md.models.PRESETS["shared"], **cfg.get("arch", {}))
 loss, lr = cfg.get("loss", "binary_crossentropy"), cfg.get("lr", 1e-3)
 if cfg.get("shared_head"):

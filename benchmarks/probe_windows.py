@@ -22,10 +22,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from _common import SHARED, build_dataset  # noqa: E402
+from _common import probe_dataset  # noqa: E402
 
-if not SHARED.exists():
-    print(f"{SHARED} is not there (see ../shared/README.md): nothing to probe.")
+cfg = json.loads(sys.argv[1])
+ds = probe_dataset(cfg)
+if ds is None:
     sys.exit(0)
 
 import functools  # noqa: E402
@@ -36,15 +37,6 @@ from keras import layers as L  # noqa: E402, N812
 import multidigit as md  # noqa: E402
 from multidigit import models as M  # noqa: E402, N812
 from multidigit.windows import DigitWindows  # noqa: E402
-
-cfg = json.loads(sys.argv[1])
-ds = build_dataset(SHARED, cfg.get("ipc", 25), cfg.get("size", 84))
-if cfg.get("trainval"):
-    from multidigit.data import MultiDigitDataset, Split
-
-    tv = Split(np.concatenate([ds.train.images, ds.val.images]),
-               np.concatenate([ds.train.labels, ds.val.labels]), "train")
-    ds = MultiDigitDataset(tv, ds.val, ds.test, "bench")
 
 keras.utils.set_random_seed(0)
 inp = keras.Input(shape=ds.image_shape, name="image")
