@@ -109,11 +109,11 @@ def run(args) -> dict:
     print(f"data: {ds} ({build_s:.0f} s)", file=sys.stderr, flush=True)
     curve = curve_callback(ds.test)
     if args.recipe == "study":
-        model = md.build_model(input_shape=ds.image_shape, preset="tuned", seed=0,
+        model = md.build_model(input_shape=ds.image_shape, preset="tuned", seed=args.seed,
                                learning_rate=1e-3)
         kwargs = dict(STUDY)
     else:
-        model = md.build_model(input_shape=ds.image_shape, seed=0)
+        model = md.build_model(input_shape=ds.image_shape, seed=args.seed)
         kwargs = {}
     if args.epochs:
         kwargs["epochs"] = args.epochs
@@ -124,11 +124,11 @@ def run(args) -> dict:
         data = md.Split(np.concatenate([ds.train.images, ds.val.images]),
                         np.concatenate([ds.train.labels, ds.val.labels]), "train+val")
         kwargs.update(validation=None, early_stopping=False)
-    hist = md.train(model, data, seed=0, callbacks=[curve], **kwargs)
+    hist = md.train(model, data, seed=args.seed, callbacks=[curve], **kwargs)
     res = md.evaluate(model, ds.test)
     rows = curve.rows
     return {
-        "recipe": args.recipe, "final": bool(args.final), "data": args.data, "images_per_class": args.images_per_class,
+        "recipe": args.recipe, "seed": args.seed, "final": bool(args.final), "data": args.data, "images_per_class": args.images_per_class,
         "image_shape": list(ds.image_shape), "n_train": len(data) if args.final else len(ds.train),
         "n_val": 0 if args.final else len(ds.val),
         "n_test": len(ds.test), "model": model.name, "params": model.count_params(),
@@ -194,6 +194,8 @@ def main(argv=None) -> int:
     p.add_argument("--data", choices=("real", "mini"), default="real")
     p.add_argument("--images-per-class", type=int, default=100)
     p.add_argument("--size", type=int, default=None, help="input size (default: 84 / mini's)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="model and training seed (the data set is the same for every seed)")
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.add_argument("--final", action="store_true",
                    help="train on train + val (the study's final retraining), no validation")

@@ -45,7 +45,8 @@ def _resize(x: Any, arch: Preset) -> Any:
 
 def _windows(x: Any, arch: Preset, n_digits: int) -> Any:
     """One window per digit, centred on its ink, side by side (layer ``digit_windows``),
-    resized to ``digit_size`` a side when they are not (layer ``window_resize``)."""
+    resized into [``min_digit_size``, ``digit_size``] a side when they are outside it
+    (layer ``window_resize``)."""
     if not arch.digit_windows:
         return x
     from keras import layers
@@ -54,11 +55,15 @@ def _windows(x: Any, arch: Preset, n_digits: int) -> Any:
 
     _check_wide_enough(int(x.shape[2]), n_digits, "image")
     x = DigitWindows(n_digits, name="digit_windows")(x)
-    size = arch.digit_size
-    if size is not None and tuple(x.shape[1:3]) != (size, size * n_digits):
-        # the windows are cut at the image's scale; the convolutions are sized for
-        # MNIST's 28x28 digits (two 2x2 pools -> 7x7), so a 28x28 image's 9-pixel
-        # windows are enlarged rather than pooled down to 2x2
+    cut = size = int(x.shape[1])
+    if arch.digit_size is not None:
+        size = min(size, arch.digit_size)
+    if arch.min_digit_size is not None:
+        # a 28x28 image's 9-pixel windows would be pooled down to 2x2 by the two 2x2
+        # pools: they are enlarged, but only to min_digit_size (16: a 4x4 map); to 28
+        # they would cost as much as an 84x84 image for no more information
+        size = max(size, arch.min_digit_size)
+    if size != cut:
         x = layers.Resizing(size, size * n_digits, interpolation="bilinear",
                             name="window_resize")(x)
     return x

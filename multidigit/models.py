@@ -10,8 +10,9 @@ name               layer
                    when the input is taller
 ``digit_windows``  one square window per digit, centred on its ink, side by side
                    (``shared``: 84x84 -> 28x84; :class:`multidigit.windows.DigitWindows`)
-``window_resize``  the windows resized to the preset's ``digit_size`` (``shared``: 28),
-                   only when they are not (a 28x28 input: 9 -> 28)
+``window_resize``  the windows resized into the preset's ``min_digit_size`` ..
+                   ``digit_size`` (``shared``: 16..28), only when they are outside
+                   it (a 28x28 input: 9 -> 16)
 ``digit_strip_k``  the k-th digit's strip (``shared``: its window), cut for
                    per-digit augmentation
 ``augment_rotate`` random rotation, training only (``shared``: one per strip,

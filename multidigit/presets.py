@@ -57,10 +57,13 @@ class Preset:
     #: side (layer ``digit_windows``, :class:`multidigit.windows.DigitWindows`): an
     #: 84x84 image becomes 28x84, every digit at full resolution
     digit_windows: bool = False
-    #: the windows are resized to this many pixels a side when they are not already
-    #: (layer ``window_resize``: a 28x28 input's 9-pixel windows are enlarged to 28,
-    #: so the convolutions always read 28x28 digits); None: as cut
+    #: windows larger than this many pixels a side are shrunk to it (layer
+    #: ``window_resize``); None: as cut
     digit_size: int | None = None
+    #: windows smaller than this are enlarged to it (layer ``window_resize``: a 28x28
+    #: input's 9-pixel windows become 16x16, enough for the two 2x2 pools to leave a
+    #: 4x4 map; enlarging further adds work, not information); None: as cut
+    min_digit_size: int | None = None
 
 
 #: multidigit's height-pooling model; ``wide`` is this with wider blocks and L2.
@@ -93,14 +96,15 @@ _SHARED = Preset(
     working_size=84,
     digit_windows=True,
     digit_size=28,
+    min_digit_size=16,
     augment_rotation=0.03,
     augment_shift=0.1,
     augment_per_digit=True,
     description="multidigit's default: each digit is cut out in a square window "
     "centred on its ink and the windows are put side by side (layer 'digit_windows': "
     "84x84 becomes 28x84, every digit at full resolution on a third of the pixels; "
-    "a larger image is first brought down to 84x84, layer 'resize'; windows of "
-    "another size are resized to 28x28, layer 'window_resize'), each digit "
+    "a larger image is first brought down to 84x84, layer 'resize'; windows "
+    "smaller than 16x16 are enlarged to it, layer 'window_resize'), each digit "
     "rotated and shifted on its own while training, Conv 32 -> pool -> Conv 64 -> "
     "pool -> Conv 128 (BatchNorm), the width cut into one strip per digit "
     "('column_k') and ONE Dense 256 shared by the strips, so every weight learns "

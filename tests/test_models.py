@@ -231,22 +231,24 @@ def test_shared_model_reads_each_digit_from_its_own_strip():
     assert not np.allclose(np.asarray(a["digit_2"]), np.asarray(b["digit_2"]))
 
 
-@pytest.mark.parametrize("shape, layer, windows", [
-    ((28, 28, 1), None, (9, 27)), ((42, 42, 1), None, (14, 42)),
-    ((84, 84, 1), None, (28, 84)), ((168, 168, 1), "AveragePooling2D", (28, 84)),
-    ((126, 126, 1), "Resizing", (28, 84)), ((84, 140, 1), None, (46, 138)),
-    ((100, 60, 1), "Resizing", (16, 48))])
-def test_shared_model_takes_any_input_size(shape, layer, windows):
+@pytest.mark.parametrize("shape, layer, windows, digit", [
+    ((28, 28, 1), None, (9, 27), 16), ((42, 42, 1), None, (14, 42), 16),
+    ((56, 56, 1), None, (18, 54), 18),
+    ((84, 84, 1), None, (28, 84), 28), ((168, 168, 1), "AveragePooling2D", (28, 84), 28),
+    ((126, 126, 1), "Resizing", (28, 84), 28), ((84, 140, 1), None, (46, 138), 28),
+    ((100, 60, 1), "Resizing", (16, 48), 16)])
+def test_shared_model_takes_any_input_size(shape, layer, windows, digit):
     """Taller than 84: brought down to height 84 inside the model; smaller: as it is;
-    then one square window per digit, a third of the width wide, resized to 28x28
-    when it is not (``window_resize``): the convolutions always read 28x28 digits."""
+    then one square window per digit, a third of the width wide, resized into
+    16..28 pixels a side when it is outside (``window_resize``): never pooled below
+    a 4x4 map, never larger than MNIST's 28x28 digits."""
     model = md.build_model(input_shape=shape, seed=0)
     names = {l.name: type(l).__name__ for l in model.layers}
     assert names.get("resize") == layer
     assert tuple(model.get_layer("digit_windows").output.shape[1:3]) == windows
-    assert ("window_resize" in names) == (windows != (28, 84))
-    assert tuple(model.get_layer("conv_1").output.shape[1:3]) == (28, 84)
-    assert tuple(model.get_layer("column_2").output.shape[1:3]) == (7, 7)
+    assert ("window_resize" in names) == (windows[0] != digit)
+    assert tuple(model.get_layer("conv_1").output.shape[1:3]) == (digit, 3 * digit)
+    assert tuple(model.get_layer("column_2").output.shape[1:3]) == (digit // 4, digit // 4)
     out = model.predict(np.zeros((2, *shape), np.float32), verbose=0)
     assert out["digit_1"].shape == (2, 10)
 
