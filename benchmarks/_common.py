@@ -60,3 +60,36 @@ def probe_dataset(cfg: dict):
                    np.concatenate([ds.train.labels, ds.val.labels]), "train")
         ds = MultiDigitDataset(tv, ds.val, ds.test, "bench")
     return ds
+
+
+def probe_start() -> tuple[dict, object]:
+    """The probe's JSON settings (``sys.argv[1]``) and its data set; exits 0 when
+    ``../shared`` is absent."""
+    import json
+    import sys
+
+    cfg = json.loads(sys.argv[1])
+    ds = probe_dataset(cfg)
+    if ds is None:
+        sys.exit(0)
+    return cfg, ds
+
+
+def probe_run(model, ds, cfg: dict) -> None:
+    """Train ``model`` with the probe's recipe (one-cycle, no validation), evaluate it on
+    the test split and print one ``RESULT`` line."""
+    import json
+    import time
+
+    import multidigit as md
+
+    t = time.perf_counter()
+    h = md.train(model, ds, epochs=cfg.get("epochs", 8), batch_size=cfg.get("batch", 128),
+                 schedule="onecycle", seed=0, validation=None)
+    wall = time.perf_counter() - t
+    r = md.evaluate(model, ds.test)
+    tr = np.mean([h.history[f"digit_{i}_accuracy"][-1] for i in range(3)])
+    print("RESULT", json.dumps(cfg),
+          f"wall {wall:.0f} ips {h.images_per_second:.0f} train {tr:.4f}",
+          [round(a, 4) for a in r.digit_accuracy],
+          f"mean {r.mean_digit_accuracy:.4f} whole {r.whole_accuracy:.4f}", flush=True)

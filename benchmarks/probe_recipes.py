@@ -15,27 +15,20 @@ loss, lr, batch, shared_head (ONE Dense 10 for the three strips, Keras' loss on 
 probabilities), replica (conv -> BN -> ReLU, no dense batch norm / dropout).  Prints
 one ``RESULT`` line: wall, images/s, train accuracy, test per digit, mean, whole.
 """
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataclasses import replace  # noqa: E402
 
-import numpy as np  # noqa: E402
-from _common import probe_dataset  # noqa: E402
+from _common import probe_run, probe_start  # noqa: E402
 
-cfg = json.loads(sys.argv[1])
-ds = probe_dataset(cfg)
-if ds is None:
-    sys.exit(0)
+cfg, ds = probe_start()
 
 import multidigit as md  # noqa: E402
 
-ipc, epochs = cfg.get("ipc", 25), cfg.get("epochs", 8)
 md.models.PRESETS["p"] = replace(md.models.PRESETS["shared"], **cfg.get("arch", {}))
 loss, lr = cfg.get("loss", "binary_crossentropy"), cfg.get("lr", 1e-3)
 if cfg.get("shared_head"):
@@ -69,12 +62,4 @@ if cfg.get("shared_head"):
 else:
     m = md.build_model(input_shape=ds.image_shape, preset="p", seed=0, loss=loss,
                        learning_rate=lr)
-t = time.perf_counter()
-h = md.train(m, ds, epochs=epochs, batch_size=cfg.get("batch", 128), schedule="onecycle",
-             seed=0, validation=None)
-wall = time.perf_counter() - t
-r = md.evaluate(m, ds.test)
-tr = np.mean([h.history[f"digit_{i}_accuracy"][-1] for i in range(3)])
-print("RESULT", json.dumps(cfg), f"wall {wall:.0f} ips {h.images_per_second:.0f} train {tr:.4f}",
-      [round(a, 4) for a in r.digit_accuracy],
-      f"mean {r.mean_digit_accuracy:.4f} whole {r.whole_accuracy:.4f}", flush=True)
+probe_run(m, ds, cfg)

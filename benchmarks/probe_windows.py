@@ -13,28 +13,21 @@ trainval, rot, shift, zoom (per-digit augmentation), filters, pools (1: a 2x2 po
 after that block), drop (dropout after every block), ddrop (dense dropout), dense,
 loss, lr, batch, ema (Adam's weight-average momentum).  Prints one ``RESULT`` line.
 """
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import numpy as np  # noqa: E402
-from _common import probe_dataset  # noqa: E402
+from _common import probe_run, probe_start  # noqa: E402
 
-cfg = json.loads(sys.argv[1])
-ds = probe_dataset(cfg)
-if ds is None:
-    sys.exit(0)
+cfg, ds = probe_start()
 
 import functools  # noqa: E402
 
 import keras  # noqa: E402
 from keras import layers as L  # noqa: E402, N812
 
-import multidigit as md  # noqa: E402
 from multidigit import models as M  # noqa: E402, N812
 from multidigit.windows import DigitWindows  # noqa: E402
 
@@ -75,12 +68,4 @@ if cfg.get("ema"):
                                               ema_momentum=cfg["ema"])
 M._compile(m, names, "softmax", cfg.get("loss", "binary_crossentropy"), "keras",
            cfg.get("lr", 1e-3))
-t = time.perf_counter()
-h = md.train(m, ds, epochs=cfg.get("epochs", 8), batch_size=cfg.get("batch", 128),
-             schedule="onecycle", seed=0, validation=None)
-wall = time.perf_counter() - t
-r = md.evaluate(m, ds.test)
-tr = np.mean([h.history[f"digit_{i}_accuracy"][-1] for i in range(3)])
-print("RESULT", json.dumps(cfg), f"wall {wall:.0f} ips {h.images_per_second:.0f} train {tr:.4f}",
-      [round(a, 4) for a in r.digit_accuracy],
-      f"mean {r.mean_digit_accuracy:.4f} whole {r.whole_accuracy:.4f}", flush=True)
+probe_run(m, ds, cfg)
