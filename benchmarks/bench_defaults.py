@@ -6,6 +6,7 @@ Run by hand (it is not a test); one recipe per call, results to a JSON file, the
     python benchmarks/bench_defaults.py --recipe study   --size 28 --out study_28.json
     python benchmarks/bench_defaults.py --recipe default --size 28 --out default_28.json
     python benchmarks/bench_defaults.py --recipe default --size 84 --out default_84.json
+    python benchmarks/bench_defaults.py --recipe default --size 84 --batch-size 128 --out b128.json
     python benchmarks/bench_defaults.py --recipe default --data mini --out default_mini.json
     python benchmarks/bench_defaults.py --report study_28.json default_28.json
 
@@ -14,7 +15,8 @@ Recipes:
 * ``study``: the study's recipe, ``build_model(preset="tuned")`` and
   ``train(batch_size=32, schedule="step", epochs=20, early_stopping=False)``.
 * ``default``: ``build_model()`` and ``train()`` with no recipe argument at all (only
-  the data and the seed): whatever multidigit's defaults are.
+  the data and the seed): whatever multidigit's defaults are.  ``--epochs`` and
+  ``--batch-size`` override one setting of either recipe.
 
 After every epoch the callback evaluates the test split (its time is *not* counted)
 and records the training wall time so far (training batches + Keras' own validation),
@@ -117,6 +119,8 @@ def run(args) -> dict:
         kwargs = {}
     if args.epochs:
         kwargs["epochs"] = args.epochs
+    if args.batch_size:
+        kwargs["batch_size"] = args.batch_size
     data = ds
     if args.final:
         # the study's final retraining: train + val (every digit of the train pool), no
@@ -148,6 +152,12 @@ def _hit(curve: list[dict], key: str, target: float, clock: str) -> float | None
     return next((r[clock] for r in curve if r[key] >= target - 1e-9), None)
 
 
+def _label(r: dict) -> str:
+    """``recipe, batch B, seed S``: what tells two runs of one recipe apart."""
+    return (f"{r['recipe']}, batch {r['train_params'].get('batch_size', '?')}, "
+            f"seed {r.get('seed', 0)}")
+
+
 def report(paths: list[str]) -> None:
     runs = [json.loads(Path(p).read_text()) for p in paths]
     print("| recipe | data | input | epochs | train wall | CPU | images/s | load | test per digit "
@@ -156,7 +166,7 @@ def report(paths: list[str]) -> None:
     for r in runs:
         load = np.mean([c["load"] for c in r["curve"]])
         per = " / ".join(f"{100 * v:.2f}" for v in r["test_digits"])
-        print(f"| {r['recipe']} | {r['data']} ({r['n_train']:,} train) | "
+        print(f"| {_label(r)} | {r['data']} ({r['n_train']:,} train) | "
               f"{r['image_shape'][0]}x{r['image_shape'][1]} | {r['epochs']} | "
               f"{r['wall']:.0f} s | {r['cpu']:.0f} s | {r['images_per_second']:.0f} | {load:.1f} | "
               f"{per} | **{100 * r['test_digit']:.2f} %** | **{100 * r['test_whole']:.2f} %** |")
@@ -170,13 +180,13 @@ def report(paths: list[str]) -> None:
         bw, bc = base["wall"], base["cpu"]
         for r in runs:
             w, c = _hit(r["curve"], key, target, "wall"), _hit(r["curve"], key, target, "cpu")
-            print(f"| {r['recipe']} | {r['image_shape'][0]}x{r['image_shape'][1]} | "
+            print(f"| {_label(r)} | {r['image_shape'][0]}x{r['image_shape'][1]} | "
                   f"{'not reached' if w is None else f'{w:.0f} s'} | "
                   f"{'-' if w is None else f'{w / bw:.3f}'} | "
                   f"{'-' if c is None else f'{c:.0f} s'} | "
                   f"{'-' if c is None else f'{c / bc:.3f}'} |")
     for r in runs:
-        print(f"\nBest-so-far curve, {r['recipe']} ({r['data']}, {r['image_shape'][0]}x"
+        print(f"\nBest-so-far curve, {_label(r)} ({r['data']}, {r['image_shape'][0]}x"
               f"{r['image_shape'][1]}):\n")
         print("| epoch | wall | CPU | load | train | val | test per digit | best so far | "
               "test whole |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -197,6 +207,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0,
                    help="model and training seed (the data set is the same for every seed)")
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="override the recipe's batch size")
     p.add_argument("--final", action="store_true",
                    help="train on train + val (the study's final retraining), no validation")
     p.add_argument("--out", default=None, help="JSON file name (in benchmarks/_work/)")

@@ -11,9 +11,9 @@ seen, while the real test split holds only *unseen* combinations.
 :func:`multidigit.cross_validate` trains a fresh model per fold.  This example
 counts the leak, runs both kinds of cross-validation, and plots learning curves.
 
-The default model is cross-validated at the budget of ``multidigit study`` (3 folds
-of 4 epochs), on half of the mini dataset (5 images per combination) so that both
-cross-validations stay short.
+The default model is cross-validated with 3 folds of 3 epochs (a little more than
+``multidigit study``'s 2 folds of 2 epochs), on half of the mini dataset (5 images
+per combination) so that both cross-validations stay short.
 
 .. note::
    ``MULTIDIGIT_FAST=1`` uses 2 images per combination at 28x28, 2 folds and 2 epochs.

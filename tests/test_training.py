@@ -65,6 +65,14 @@ def test_train_cosine_per_batch_and_split_without_validation(tiny_train):
     assert lr[1] < lr[0]
 
 
+def test_recipe_defaults_batch_64_onecycle(tiny_train):
+    # multidigit's recipe (issue 13): batch 64, one-cycle, about 7,000 steps
+    hist = md.train(_tiny_model(), tiny_train, epochs=1)
+    assert hist.params["batch_size"] == 64 and hist.params["schedule"] == "onecycle"
+    assert md.default_epochs(64_000) == 7 and md.default_epochs(6_400) == 20
+    assert md.default_epochs(64_000, batch_size=128) == 14
+
+
 def test_early_stopping_restores_best_weights(tiny_train, tiny_val):
     model = _tiny_model()
     # a sane first epoch, then a rate that wrecks the weights
