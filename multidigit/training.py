@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SCHEDULES", "TrainingHistory", "default_epochs", "schedule_function", "train"]
 
 _PIPELINES = ("auto", "arrays", "tf.data")
+#: multidigit's batch size, shared by :func:`train` and :func:`default_epochs` (the
+#: epochs are counted in steps of this batch)
+DEFAULT_BATCH_SIZE = 64
 
 
 # =========================================================================== history
@@ -125,7 +128,7 @@ def train(
     data: MultiDigitDataset | Split,
     *,
     epochs: int | None = None,
-    batch_size: int = 64,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     validation: str | Split | None = "val",
     schedule: ScheduleLike = "onecycle",
     learning_rate: float | None = None,
@@ -279,7 +282,7 @@ DEFAULT_STEPS = 7000
 DEFAULT_EPOCHS = (6, 20)
 
 
-def default_epochs(n_images: int, batch_size: int = 64) -> int:
+def default_epochs(n_images: int, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
     """The number of epochs :func:`train` runs when not told: about
     :data:`DEFAULT_STEPS` gradient steps, at least 6 and at most 20 epochs.
 
