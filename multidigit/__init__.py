@@ -34,6 +34,12 @@ from .errors import (  # noqa: E402  (cheap, always imported)
 
 __version__ = "0.1.0"
 
+# Saved models name multidigit's Keras classes: make them loadable in any process
+# (now if Keras is imported, else right after its import), see multidigit._keras_objects.
+from ._keras_objects import register_when_keras_loads as _register  # noqa: E402
+
+_register()
+
 # name -> sub-module that defines it
 _LAZY: dict[str, str] = {
     # data

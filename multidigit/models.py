@@ -336,6 +336,9 @@ def load_model(
     """
     import keras
 
+    from ._keras_objects import register
+
+    register()  # the classes a saved model names (see multidigit._keras_objects)
     path = _check_path(path, "load_model")
     check_bool("safe_mode", safe_mode, "load_model")
     check_bool("compile", compile, "load_model")
