@@ -50,7 +50,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._blocks import _augment, _conv_blocks, _dense_block, _resize, _windows
+from ._blocks import _augment, _conv_blocks, _dense_block, _layout, _resize, _windows
 from ._param_validation import (
     check_bool,
     check_choice,
@@ -251,7 +251,8 @@ def build_model(
 
     reg = keras.regularizers.L2(arch.l2) if arch.l2 > 0 else None
     inputs = keras.Input(shape=shape, name="image")
-    x = _augment(_windows(_resize(inputs, arch), arch, n_digits), arch, seed, n_digits)
+    x = _layout(_resize(inputs, arch), arch, seed, n_digits)
+    x = _augment(_windows(x, arch, n_digits), arch, seed, n_digits)
     feats = _dense_block(_conv_blocks(x, arch, reg), arch, reg, n_digits)
     names = head_names(n_digits)
     exact = objective == "exact"

@@ -64,6 +64,16 @@ class Preset:
     #: input's 9-pixel windows become 16x16, enough for the two 2x2 pools to leave a
     #: 4x4 map; enlarging further adds work, not information); None: as cut
     min_digit_size: int | None = None
+    #: windows follow the ink horizontally too (``DigitWindows(follow_columns=True)``):
+    #: a digit off its third of the image is still read whole
+    follow_columns: bool = False
+    #: while training, move each digit sideways by up to this fraction of the image
+    #: width (layers ``layout_strip_k`` ... ``layout``): digits come off their thirds and
+    #: closer to, or into, their neighbours, as they do when people write
+    layout_shift: float = 0.0
+    #: while training, scale each digit by a random factor in this range (about its
+    #: strip's centre); None: no scaling
+    layout_scale: tuple[float, float] | None = None
 
 
 #: multidigit's height-pooling model; ``wide`` is this with wider blocks and L2.

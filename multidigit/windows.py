@@ -34,7 +34,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._param_validation import check_int
+from ._param_validation import check_bool, check_int
 
 __all__ = ["DigitWindows"]
 
@@ -43,24 +43,42 @@ _PACKAGE = "multidigit"
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class DigitWindows(keras.layers.Layer):
-    """Cut one square window per digit strip, centred on its ink; windows side by side.
+    """Cut one square window per digit, centred on its ink; windows side by side.
 
     Input ``(batch, H, W, C)``; output ``(batch, S, n_digits * s, C)`` where
     ``s = W // n_digits`` is a strip's width and ``S = min(H, s)`` the window height.
-    A window's top row is the strip's centre of mass (of the pixel values, summed
-    over channels) minus half the window, rounded and kept inside the image; a blank
-    strip gets the middle rows.  Strips start at ``round(k * (W - s) / (n - 1))``
-    (``0, 28, 56`` for 84 columns).
+    A window's top row is the centre of mass of its columns' ink (the pixel values,
+    summed over channels) minus half the window, rounded and kept inside the image;
+    a blank window gets the middle rows.
+
+    Columns: with ``follow_columns=False`` window ``k`` takes the ``k``-th column
+    strip, which starts at ``round(k * (W - s) / (n - 1))`` (``0, 28, 56`` for 84
+    columns: Triple MNIST's layout).  With ``follow_columns=True`` the windows follow
+    the ink horizontally too: the image's ink per column is split into ``n_digits``
+    groups by a few steps of one-dimensional k-means started at the strips' centres,
+    and window ``k`` is centred on group ``k``'s centre of mass.  A digit drawn off
+    its third, or a number written with uneven gaps, is then still read whole.
 
     Parameters
     ----------
     n_digits : int
-        Number of digit strips.
+        Number of digits (windows).
+    follow_columns : bool
+        Centre the windows on the ink horizontally too (see above).
     """
 
-    def __init__(self, n_digits: int = 3, **kwargs: Any) -> None:
+    #: k-means steps (each moves a centre to its columns' centre of mass): from the
+    #: thirds' centres, 4 steps settle digits moved by up to a third of a cell
+    KMEANS_STEPS = 4
+    #: soft assignment width, in columns: a column between two centres is shared
+    #: smoothly (float arithmetic only: no argmin / boolean tensors, see _placement)
+    KMEANS_WIDTH = 2.0
+
+    def __init__(self, n_digits: int = 3, follow_columns: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.n_digits = check_int("n_digits", n_digits, min=1, func="DigitWindows")
+        self.follow_columns = check_bool("follow_columns", follow_columns, "DigitWindows")
 
     # -- geometry ---------------------------------------------------------------
     def strip_width(self, width: int) -> int:
@@ -73,15 +91,41 @@ class DigitWindows(keras.layers.Layer):
     def window_height(self, height: int, width: int) -> int:
         return min(int(height), self.strip_width(width))
 
-    def tops(self, x: Any) -> Any:
-        """First row of every window, ``(batch, n_digits)`` int32 (no gradient)."""
-        height, width = int(x.shape[1]), int(x.shape[2])
-        s, h = self.strip_width(width), self.window_height(height, width)
+    def lefts(self, x: Any) -> Any:
+        """First column of every window, ``(batch, n_digits)`` int32 (no gradient)."""
+        width = int(x.shape[2])
+        s = self.strip_width(width)
+        starts = ops.convert_to_tensor(self.strip_starts(width), dtype="int32")
+        if not self.follow_columns:
+            return ops.zeros_like(ops.cast(x[:, 0, 0, :1], "int32")) + starts[None, :]
+        x = ops.stop_gradient(ops.cast(x, "float32"))
+        ink = ops.sum(x, axis=(1, 3))[:, :, None]  # (batch, W, 1)
+        columns = ops.arange(width, dtype="float32")[None, :, None]
+        centres = ops.cast(starts, "float32")[None, None, :] + (s - 1) / 2.0  # (1, 1, n)
+        centres = centres + 0.0 * ink[:, :1, :]  # (batch, 1, n)
+        for _ in range(self.KMEANS_STEPS):
+            share = ops.softmax(-ops.square(columns - centres)
+                                / (2 * self.KMEANS_WIDTH ** 2), axis=-1)  # (batch, W, n)
+            mass = ops.sum(ink * share, axis=1, keepdims=True)
+            moment = ops.sum(ink * share * columns, axis=1, keepdims=True)
+            centres = (moment + 1e-3 * centres) / (mass + 1e-3)  # blank: stays put
+        left = ops.clip(ops.round(centres[:, 0, :] - (s - 1) / 2.0), 0, width - s)
+        return ops.cast(ops.stop_gradient(left), "int32")
+
+    def _columns(self, x: Any, lefts: Any) -> list[Any]:
+        """Each window's columns, ``(batch, H, s, C)`` (a one-hot product: exact)."""
+        width = int(x.shape[2])
+        s = self.strip_width(width)
+        if not self.follow_columns:
+            return [x[:, :, start:start + s, :] for start in self.strip_starts(width)]
+        return [ops.einsum("bhwc,bws->bhsc", x, _placement(lefts[:, k], width, s, x.dtype))
+                for k in range(self.n_digits)]
+
+    def _tops(self, strips: list[Any], height: int, h: int) -> Any:
         rows = ops.arange(height, dtype="float32")
-        x = ops.cast(x, "float32")
         out = []
-        for start in self.strip_starts(width):
-            profile = ops.sum(x[:, :, start:start + s, :], axis=(2, 3))  # ink per row
+        for strip in strips:
+            profile = ops.sum(ops.cast(strip, "float32"), axis=(2, 3))  # ink per row
             total = ops.sum(profile, axis=1)
             centre = ops.sum(profile * rows, axis=1) / ops.maximum(total, 1e-6)
             centre = ops.where(total > 1e-6, centre, (height - 1) / 2.0)
@@ -89,15 +133,28 @@ class DigitWindows(keras.layers.Layer):
             out.append(ops.cast(ops.stop_gradient(top), "int32"))
         return ops.stack(out, axis=1)
 
+    def origins(self, x: Any) -> tuple[Any, Any]:
+        """``(tops, lefts)``: every window's first row and column, each
+        ``(batch, n_digits)`` int32 (no gradient); what :meth:`restore` takes."""
+        height, width = int(x.shape[1]), int(x.shape[2])
+        lefts = self.lefts(x)
+        strips = self._columns(ops.stop_gradient(x), lefts)
+        return self._tops(strips, height, self.window_height(height, width)), lefts
+
+    def tops(self, x: Any) -> Any:
+        """First row of every window, ``(batch, n_digits)`` int32 (no gradient)."""
+        return self.origins(x)[0]
+
     # -- the layer --------------------------------------------------------------
     def call(self, x: Any) -> Any:
         height, width = int(x.shape[1]), int(x.shape[2])
         s, h = self.strip_width(width), self.window_height(height, width)
-        tops = self.tops(x)
+        strips = self._columns(x, self.lefts(x))
+        tops = self._tops(strips, height, h)
         channels = int(x.shape[3])
         windows = []
-        for k, start in enumerate(self.strip_starts(width)):
-            strip = ops.reshape(x[:, :, start:start + s, :], (-1, height, s * channels))
+        for k, strip in enumerate(strips):
+            strip = ops.reshape(strip, (-1, height, s * channels))
             # rows picked by a one-hot matmul rather than a gather: exact (each value
             # times 1, plus zeros), and on TensorFlow the gather's gradient logs an
             # oneDNN int64 error line on every training run
@@ -113,10 +170,12 @@ class DigitWindows(keras.layers.Layer):
                 input_shape[3])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "n_digits": self.n_digits}
+        return {**super().get_config(), "n_digits": self.n_digits,
+                "follow_columns": self.follow_columns}
 
     # -- back to image coordinates ------------------------------------------------
-    def restore(self, maps: Any, tops: Any, height: int, width: int) -> Any:
+    def restore(self, maps: Any, tops: Any, height: int, width: int,
+                lefts: Any = None) -> Any:
         """Put maps of the windowed image back where the windows came from.
 
         Parameters
@@ -124,8 +183,9 @@ class DigitWindows(keras.layers.Layer):
         maps : tensor
             Values on the windowed image: batch x window height x (n_digits x strip
             width); resize a coarser map to that size first.
-        tops : tensor
-            The :meth:`tops` of the images the windows were cut from.
+        tops, lefts : tensor
+            The :meth:`origins` of the images the windows were cut from (``lefts``
+            may be left out for fixed strips, ``follow_columns=False``).
         height, width : int
             Size of those images.
 
@@ -133,8 +193,24 @@ class DigitWindows(keras.layers.Layer):
         -------
         tensor
             batch x height x width: each window's values at its rows and columns,
-            zero outside every window.
+            zero outside every window (where windows overlap, the larger value).
         """
+        s = self.strip_width(width)
+        h = self.window_height(height, width)
+        if lefts is None:
+            if self.follow_columns:
+                raise ValueError("restore() needs the windows' lefts (see origins()).")
+            return self._restore_strips(maps, tops, height, width)
+        out = None
+        for k in range(self.n_digits):
+            window = maps[:, :, k * s:(k + 1) * s]  # (batch, h, s)
+            rows = ops.matmul(_placement(tops[:, k], height, h, window.dtype), window)
+            place = _placement(lefts[:, k], width, s, window.dtype)  # (batch, W, s)
+            image = ops.matmul(rows, ops.transpose(place, (0, 2, 1)))
+            out = image if out is None else ops.maximum(out, image)
+        return out
+
+    def _restore_strips(self, maps: Any, tops: Any, height: int, width: int) -> Any:
         s = self.strip_width(width)
         h = self.window_height(height, width)
         columns = []

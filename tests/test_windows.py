@@ -201,3 +201,90 @@ def test_input_space_explainers_keep_the_image_size(windowed, method):
     model, x = windowed
     maps = md.explain(model, x[:2], method).maps
     assert maps.shape[-2:] == (84, 84)
+
+
+# ----------------------------------------------------------------- windows that follow the ink
+
+
+def _blobs_at(columns, height=84, width=84):
+    """One 10x10 blob per digit, first column given, rows 30-39."""
+    x = np.zeros((1, height, width, 1), np.float32)
+    for c in columns:
+        x[0, 30:40, c:c + 10] = 1.0
+    return x
+
+
+def test_windows_follow_digits_that_left_their_thirds():
+    # digit 0 moved right by 12, digit 1 stays, digit 2 moved left by 12 (strips at
+    # 0/28/56 cut digits 0 and 2 in two)
+    x = _blobs_at([9 + 12, 37, 65 - 12])
+    fixed, follow = DigitWindows(3), DigitWindows(3, follow_columns=True)
+    assert np.asarray(fixed.lefts(x)).tolist() == [[0, 28, 56]]
+    lefts = np.asarray(follow.lefts(x))[0]
+    assert lefts.tolist() == [c - 9 for c in (21, 37, 53)]  # blob centre c + 4.5
+    out = np.asarray(follow(x))
+    for k in range(3):  # each window holds its whole blob, centred (and bits of the
+        window = out[0, :, 28 * k:28 * (k + 1), 0]  # neighbours, 6 columns away)
+        np.testing.assert_array_equal(window[9:19, 9:19], 1.0)
+    assert np.asarray(fixed(x))[0, :, :28].sum() < 100.0  # the fixed strip cut it
+
+
+def test_following_windows_keep_the_thirds_on_triple_mnist_and_a_blank_image():
+    ds = md.load_dataset("mini", images_per_class=1, seed=0)
+    x = ds.test.images[:64]
+    lefts = np.asarray(DigitWindows(3, follow_columns=True).lefts(x))
+    assert np.abs(lefts - np.array([0, 28, 56])).max() <= 6
+    blank = np.zeros((2, 84, 84, 1), np.float32)
+    assert np.asarray(DigitWindows(3, follow_columns=True).lefts(blank)).tolist() == \
+        [[0, 28, 56]] * 2
+
+
+def test_restore_with_lefts_puts_following_windows_back():
+    x = _blobs_at([17, 37, 57])
+    layer = DigitWindows(3, follow_columns=True)
+    tops, lefts = layer.origins(x)
+    back = np.asarray(layer.restore(np.asarray(layer(x))[..., 0], tops, 84, 84, lefts))
+    np.testing.assert_array_equal(back, x[..., 0])
+    with pytest.raises(ValueError, match="lefts"):
+        layer.restore(np.asarray(layer(x))[..., 0], tops, 84, 84)
+
+
+def test_follow_columns_is_saved_with_the_layer():
+    layer = DigitWindows(3, follow_columns=True)
+    again = DigitWindows.from_config(layer.get_config())
+    assert again.follow_columns is True
+    with pytest.raises(md.ParameterError, match="follow_columns"):
+        DigitWindows(3, follow_columns="yes")
+
+
+# ----------------------------------------------------------------- layout augmentation
+
+
+def _layout_model(**fields):
+    import keras
+
+    from multidigit._blocks import _layout
+    from multidigit.presets import PRESETS
+
+    from dataclasses import replace
+
+    arch = replace(PRESETS["shared"], **fields)
+    image = keras.Input((84, 84, 1))
+    return keras.Model(image, _layout(image, arch, seed=0, n_digits=3))
+
+
+def test_layout_augmentation_passes_images_through_outside_training():
+    ds = md.load_dataset("mini", images_per_class=1, seed=0)
+    x = ds.test.images[:8]
+    model = _layout_model(layout_shift=0.1, layout_scale=(0.7, 1.4))
+    np.testing.assert_array_equal(np.asarray(model(x, training=False)), x)
+
+
+def test_layout_augmentation_moves_each_digit_on_its_own_while_training():
+    x = _blobs_at([9, 37, 65])
+    model = _layout_model(layout_shift=0.1)
+    moved = np.asarray(model(np.repeat(x, 32, axis=0), training=True))[..., 0]
+    firsts = np.array([[np.flatnonzero(m[35, 28 * k - (3 if k else 0):28 * k + 40]
+                                       > 0.5)[0] for k in range(3)] for m in moved])
+    assert len({tuple(f) for f in firsts}) > 16  # the three digits move independently
+    assert np.abs(moved.sum((1, 2)) - 300).max() < 1e-3 * 300 + 30  # ink kept (edges aside)

@@ -68,7 +68,8 @@ def window_view(model: "keras.Model") -> WindowView | None:
 
         def to_image(x: Any, maps: Any) -> Any:
             maps = tf.convert_to_tensor(maps, tf.float32)
-            out = windows.restore(maps, windows.tops(before(x, training=False)), h_in, w_in)
+            tops, lefts = windows.origins(before(x, training=False))
+            out = windows.restore(maps, tops, h_in, w_in, lefts)
             if (h_in, w_in) != (height, width):
                 out = tf.image.resize(out[..., None], (height, width), method="bilinear")
                 out = out[..., 0]

@@ -1,0 +1,167 @@
+"""What a user runs, the way they run it: every step in a fresh Python process.
+
+A model saved in one process is loaded, read and explained in another (for every
+preset, through ``md.load_model`` and through Keras' own ``load_model`` after ``import
+multidigit``); README's study -> demo path runs as shell commands and the demo is read
+over HTTP; README's notebook snippet runs as a script.  Timeouts only catch a true hang:
+they are far above what a busy 2-core machine needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import multidigit as md
+
+ROOT = Path(__file__).resolve().parents[1]
+HANG = 1800  # seconds: only a hang gets near this
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MPLBACKEND="Agg",
+               GRADIO_ANALYTICS_ENABLED="False")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def _python(code: str, cwd: Path) -> str:
+    """Run ``code`` in a new interpreter; return its stdout (fail with its stderr)."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=_env(), text=True,
+                          capture_output=True, timeout=HANG)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "multidigit", *args], cwd=cwd, env=_env(),
+                          text=True, capture_output=True, timeout=HANG)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+SAVE_EVERY_PRESET = """
+import multidigit as md
+for preset in md.PRESETS:
+    model = md.build_model(preset=preset, input_shape=(28, 84, 1), seed=0)
+    md.save_model(model, f"{preset}.keras")
+print("saved")
+"""
+
+LOAD_EVERY_PRESET = """
+import json, numpy as np
+import multidigit as md
+x = np.random.default_rng(0).random((2, 28, 84, 1), dtype=np.float32)
+out = {}
+for preset in md.PRESETS:
+    if LOADER == "keras":
+        import keras   # imported after multidigit: Keras' own loader must find our classes
+        model = keras.saving.load_model(f"{preset}.keras")
+    else:
+        model = md.load_model(f"{preset}.keras")
+    labels = md.predict(model, x).labels
+    maps = md.explain(model, x, method="gradcam", head=0).maps
+    out[preset] = [labels, list(np.asarray(maps).shape)]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("loader", ["multidigit", "keras"])
+def test_every_preset_saved_in_one_process_loads_in_another(tmp_path, loader):
+    assert _python(SAVE_EVERY_PRESET, tmp_path).strip() == "saved"
+    out = json.loads(_python(f"LOADER = {loader!r}\n" + LOAD_EVERY_PRESET, tmp_path))
+    assert sorted(out) == sorted(md.PRESETS)
+    for preset, (labels, shape) in out.items():
+        assert len(labels) == 2 and all(re.fullmatch(r"\d{3}", s) for s in labels), preset
+        assert shape[0] == 2 and shape[-2:] == [28, 84], (preset, shape)
+
+
+def test_a_saved_model_reads_the_same_in_a_fresh_process(tmp_path):
+    code = """
+import numpy as np, multidigit as md
+x = np.random.default_rng(1).random((3, 84, 84, 1), dtype=np.float32)
+if MODE == "save":
+    model = md.build_model(seed=3)
+    md.save_model(model, "m.keras")
+else:
+    model = md.load_model("m.keras")
+np.save(MODE + ".npy", md.predict(model, x).probabilities)
+"""
+    _python("MODE = 'save'\n" + code, tmp_path)
+    _python("MODE = 'load'\n" + code, tmp_path)
+    import numpy as np
+
+    np.testing.assert_allclose(np.load(tmp_path / "save.npy"), np.load(tmp_path / "load.npy"),
+                               atol=1e-6)
+
+
+def _readme_python_block() -> str:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## In a script or notebook", 1)[1]
+    return re.search(r"```python\n(.*?)\n```", block, flags=re.DOTALL).group(1)
+
+
+def test_readme_notebook_snippet_runs_as_a_script(tmp_path):
+    """README's snippet, with the data and the training made tiny (and nothing else)."""
+    code = _readme_python_block()
+    tiny = {"md.load_dataset()": "md.load_dataset(images_per_class=1)",
+            "md.train(model, ds)": "md.train(model, ds, epochs=1)",
+            "ex.plot()": "ex.plot().savefig('explained.png')"}
+    for old, new in tiny.items():
+        assert old in code, f"README's snippet changed: update this test ({old!r})"
+        code = code.replace(old, new)
+    out = _python(code + "\nprint('labels', md.predict(model, ds.test.images[:4]).labels)",
+                  tmp_path)
+    assert re.search(r"labels \['\d{3}', '\d{3}', '\d{3}', '\d{3}'\]", out), out
+    assert (tmp_path / "explained.png").stat().st_size > 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the demo exited ({proc.returncode}): "
+                                 f"{proc.stderr.read()[-3000:]}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(1)
+    raise AssertionError("the demo never listened")
+
+
+@pytest.mark.slow
+def test_readme_study_then_demo_then_a_reading_over_http(tmp_path):
+    """README's "Try it live": the study writes a model, the demo serves it, a browser
+    (gradio_client) gets a reading; each command is its own process."""
+    pytest.importorskip("gradio")
+    gradio_client = pytest.importorskip("gradio_client")
+    _cli("study", "--quick", "--out", "multidigit-study", cwd=tmp_path)
+    assert (tmp_path / "multidigit-study" / "report.html").exists()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "multidigit", "demo", "--port", str(port)],
+                            cwd=tmp_path, env=_env(), text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        _wait_for(port, proc)
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        out = client.predict("none", api_name="/random_test_image")
+        labels = [o for o in out if isinstance(o, str) and re.fullmatch(r"\d{3}", o)]
+        assert labels, out
+        assert any(isinstance(o, str) and "true label" in o for o in out), out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
