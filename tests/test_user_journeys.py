@@ -165,3 +165,77 @@ def test_readme_study_then_demo_then_a_reading_over_http(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+# ------------------------------------------------------- every documented command has a home
+
+#: How each command that README.md and docs/*.rst tell a user to type is exercised: by
+#: a test of this file, by another test, or by .ci/run.  A new command in the docs
+#: fails test_every_documented_command_is_exercised until it gets a line here.
+COMMANDS = {
+    r"pip install .*": ".ci/run installs the package with its extras, as documented",
+    r"multidigit study --out multidigit-study": "test_readme_study_then_demo_then_a_reading_over_http",
+    r"multidigit demo": "test_readme_study_then_demo_then_a_reading_over_http",
+    r"python -m pytest -q -n 2": ".ci/run runs README's test command verbatim",
+    r"python -m sphinx .*": ".ci/run builds the documentation so",
+    r"MULTIDIGIT_FAST=1 python examples/plot_\d\d_\w+\.py": "test_documented_fast_examples_run",
+    r"multidigit tune --search-space '.*'": "test_documented_tune_command_runs",
+    r"multidigit tune --(chief|worker) .*": "tests/tuning/test_tuning_cli.py (chief and "
+    "workers on loopback; the documented addresses are other machines)",
+    r"python docs/screenshot_demo.py .*": "needs Chromium: run by hand for the docs' "
+    "screenshots (docs/try_it_live.rst)",
+}
+
+
+def _documented_commands() -> list[str]:
+    found = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst"))]:
+        text = path.read_text()
+        if path.suffix == ".md":
+            for block in re.findall(r"```bash\n(.*?)\n```", text, flags=re.DOTALL):
+                found += [ln.strip() for ln in block.splitlines() if ln.strip()]
+        else:
+            found += [m.strip() for m in re.findall(r"^\s*\$ (.*)$", text, flags=re.M)]
+    commands = []
+    for line in found:
+        line = line.split("  #", 1)[0].rstrip(" \\")
+        commands += [part.strip() for part in line.split("&&")]
+    return commands
+
+
+def test_every_documented_command_is_exercised():
+    commands = _documented_commands()
+    assert any("multidigit study" in c for c in commands)  # the scan finds them
+    here = Path(__file__).read_text()
+    for command in commands:
+        homes = [home for pattern, home in COMMANDS.items() if re.fullmatch(pattern, command)]
+        assert homes, f"no test or CI step runs the documented command {command!r}"
+        for home in homes:
+            if home.startswith("test_"):
+                assert f"def {home}(" in here, home
+
+
+def _documented(pattern: str) -> list[str]:
+    return [c for c in _documented_commands() if re.fullmatch(pattern, c)]
+
+
+@pytest.mark.slow
+def test_documented_fast_examples_run(tmp_path):
+    commands = _documented(r"MULTIDIGIT_FAST=1 python examples/plot_\d\d_\w+\.py")
+    assert commands
+    for command in commands:
+        script = ROOT / command.split()[-1]
+        done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, text=True,
+                              env={**_env(), "MULTIDIGIT_FAST": "1"}, capture_output=True,
+                              timeout=HANG)
+        assert done.returncode == 0, (command, done.stderr[-3000:])
+
+
+def test_documented_tune_command_runs(tmp_path):
+    """The docs' search-space command, with the data and the budget made tiny."""
+    (command,) = _documented(r"multidigit tune --search-space '.*'")
+    space = re.search(r"--search-space '(.*)'", command).group(1)
+    done = _cli("tune", "--search-space", space, "--data", "mini", "--images-per-class", "1",
+                "--image-size", "28", "--max-trials", "1", "--epochs", "1",
+                "--directory", "tuning", cwd=tmp_path)
+    assert "conv_1=" in done.stdout
