@@ -130,6 +130,8 @@ def run(args) -> dict:
         kwargs.update(validation=None, early_stopping=False)
     hist = md.train(model, data, seed=args.seed, callbacks=[curve], **kwargs)
     res = md.evaluate(model, ds.test)
+    if args.save_model:  # for benchmarks that read the trained model (bench_robustness.py)
+        md.save_model(model, args.save_model)
     rows = curve.rows
     return {
         "recipe": args.recipe, "seed": args.seed, "final": bool(args.final), "data": args.data, "images_per_class": args.images_per_class,
@@ -211,6 +213,7 @@ def main(argv=None) -> int:
                    help="override the recipe's batch size")
     p.add_argument("--final", action="store_true",
                    help="train on train + val (the study's final retraining), no validation")
+    p.add_argument("--save-model", default=None, help="save the trained model (.keras)")
     p.add_argument("--out", default=None, help="JSON file name (in benchmarks/_work/)")
     p.add_argument("--report", nargs="+", default=None, help="JSON files to compare")
     args = p.parse_args(argv)

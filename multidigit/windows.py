@@ -56,7 +56,8 @@ class DigitWindows(keras.layers.Layer):
     columns: Triple MNIST's layout).  With ``follow_columns=True`` the windows follow
     the ink horizontally too: the image's ink per column is split into ``n_digits``
     groups by a few steps of one-dimensional k-means started at the strips' centres,
-    and window ``k`` is centred on group ``k``'s centre of mass.  A digit drawn off
+    and window ``k`` is centred on group ``k``'s centre of mass (up to half a window
+    past the image's edge, where it reads zeros).  A digit drawn off
     its third, or a number written with uneven gaps, is then still read whole.
 
     Parameters
@@ -109,7 +110,10 @@ class DigitWindows(keras.layers.Layer):
             mass = ops.sum(ink * share, axis=1, keepdims=True)
             moment = ops.sum(ink * share * columns, axis=1, keepdims=True)
             centres = (moment + 1e-3 * centres) / (mass + 1e-3)  # blank: stays put
-        left = ops.clip(ops.round(centres[:, 0, :] - (s - 1) / 2.0), 0, width - s)
+        # a window may hang half over the image's edge (the one-hot cut reads zeros
+        # there): a digit written at the very edge is still centred in its window
+        left = ops.clip(ops.round(centres[:, 0, :] - (s - 1) / 2.0), -(s // 2),
+                        width - s + s // 2)
         return ops.cast(ops.stop_gradient(left), "int32")
 
     def _columns(self, x: Any, lefts: Any) -> list[Any]:
