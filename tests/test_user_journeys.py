@@ -151,6 +151,9 @@ def test_readme_study_then_demo_then_a_reading_over_http(tmp_path):
     gradio_client = pytest.importorskip("gradio_client")
     _cli("study", "--quick", "--out", "multidigit-study", cwd=tmp_path)
     assert (tmp_path / "multidigit-study" / "report.html").exists()
+    metrics = json.loads((tmp_path / "multidigit-study" / "metrics.json").read_text())
+    accuracy = metrics["final"]["test"]["mean_digit_accuracy"]
+    assert 0.2 < accuracy <= 1.0, accuracy  # above chance (0.1) even for --quick
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "multidigit", "demo", "--port", str(port)],
                             cwd=tmp_path, env=_env(), text=True, stdout=subprocess.PIPE,
