@@ -135,7 +135,10 @@ def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
     ax_loss.set(title="loss", xlabel="epoch", ylabel="loss")
     ax_acc.set(title="accuracy per digit position", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if n_epochs <= 12:  # one tick per epoch (MaxNLocator falls back to 0.5 steps)
+            ax.set_xticks(range(1, n_epochs + 1))
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.5, n_epochs + 0.5)
         ax.grid(alpha=0.3)
     if any("loss" in d for d in dicts):

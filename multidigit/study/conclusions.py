@@ -80,7 +80,9 @@ def claim_tuning(tuning: dict[str, Any], cv: dict[str, Any] | None) -> dict[str,
     measured = (f"chosen trial {pct(chosen['val_accuracy'])}, other trials {pct(rest)} "
                 f"(validation, {len(done)} trials)")
     why = (f"a gap of {100 * gap:+.2f} points against a noise of {100 * noise:.2f} points "
-           "(twice the fold-to-fold spread of stage 3)")
+           "(twice the fold-to-fold spread of stage 3), on the validation images that "
+           "chose the trial (so the gap is optimistic); the tuned and untuned models were "
+           "not compared on the test split")
     if not np.isfinite(noise) or abs(gap) <= noise:
         return _row(claim, measured, "inconclusive", why + ": within the noise.")
     verdict = "supported" if gap > 0 else "not supported"
