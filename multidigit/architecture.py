@@ -34,8 +34,7 @@ __all__ = ["layer_table", "plot_architecture"]
 def _check_model(model: Any, func: str) -> None:
     import keras
 
-    if not isinstance(model, keras.Model) or not getattr(model, "_inbound_nodes", None) \
-            and not model.layers:
+    if not isinstance(model, keras.Model):
         raise fail("model", "a built Keras functional model (e.g. md.build_model())",
                    type(model).__name__, func)
 
