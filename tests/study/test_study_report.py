@@ -218,6 +218,22 @@ def test_diagram_without_graphviz(tmp_path, monkeypatch):
     assert 'alt="the same network as Keras' not in page  # no Graphviz picture here
 
 
+def test_graphviz_picture_kept_where_dot_exists(tmp_path, monkeypatch):
+    import multidigit as md
+    from multidigit import plots
+
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: "/usr/bin/dot")
+    monkeypatch.setattr(plots, "plot_model", lambda model: plots.plot_architecture(model))
+
+    class Run:
+        def figure(self, fig, name):
+            return f"{name}.png"
+
+    model = md.build_model(input_shape=(28, 84, 1), preset="small", seed=0)
+    figs = stages._final_figures(Run(), model, _FakeResult(), {"loss": [1.0]})
+    assert figs["model"] == "model.png" and figs["architecture"] == "architecture.png"
+
+
 class _FakeResult:
     confusion_matrices = np.stack([np.eye(10, dtype=int)] * 3)
     digit_accuracy = [1.0, 1.0, 1.0]
