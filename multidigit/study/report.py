@@ -44,11 +44,17 @@ def _figure(fig_dir: Path, name: str | None, alt: str) -> dict[str, str] | None:
 
 
 def _headline(fin: dict[str, Any]) -> list[list[Any]]:
+    """Metric / value rows: narrow enough for an 800 px window and a printed page."""
     t = fin["test"]
     lo, hi = wilson_interval(t["mean_digit_accuracy"], t["n_images"] * len(t["digit_accuracy"]))
-    return [[pct(t["mean_digit_accuracy"]), interval(lo, hi), pct(t["whole_accuracy"]),
-             ", ".join(pct(a) for a in t["digit_accuracy"]), pct(t["hamming_loss"]),
-             f"{t['mean_brier_score']:.3f}", pct(t["mean_ece"]), t["n_images"]]]
+    return [["per-digit accuracy", f"{pct(t['mean_digit_accuracy'])}, 95 % interval "
+             f"{interval(lo, hi)}"],
+            ["whole-number accuracy", pct(t["whole_accuracy"])],
+            ["by position", ", ".join(pct(a) for a in t["digit_accuracy"])],
+            ["Hamming loss", pct(t["hamming_loss"])],
+            ["Brier score", f"{t['mean_brier_score']:.3f}"],
+            ["ECE", pct(t["mean_ece"])],
+            ["test images", f"{t['n_images']:,}"]]
 
 
 def _data_section(d: dict[str, Any], fig: Any) -> dict[str, Any]:
