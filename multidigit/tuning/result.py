@@ -149,12 +149,17 @@ class TuneResult(Result):
             if not names:
                 ax.plot([r["trial_id"] for r in done], [r["score"] for r in done], "o")
                 ax.set_xlabel("trial")
-                ax.set_ylabel(self.objective)
+                ax.set_ylabel(self._score_label())
             else:
                 ax.set_visible(False)
         fig.suptitle(f"{self.tuner} search: {self.objective} per hyperparameter "
                      f"({len(done)} trials, best in red)")
         return fig
+
+    def _score_label(self) -> str:
+        """The objective in words with its direction: ``validation loss (lower is better)``."""
+        words = self.objective.replace("val_", "validation ").replace("_", " ")
+        return f"{words} ({'lower' if self.direction == 'min' else 'higher'} is better)"
 
     def _panel(self, ax: Any, name: str, done: list[dict[str, Any]]) -> None:
         """One panel: the score against hyperparameter ``name``."""
@@ -191,4 +196,4 @@ class TuneResult(Result):
         colors = ["tab:red" if r["hyperparameters"] == best else "tab:blue" for r in done]
         ax.scatter(pos, ys, c=colors, s=28, alpha=0.8)
         ax.set_xlabel(name)
-        ax.set_ylabel(self.objective)
+        ax.set_ylabel(self._score_label())

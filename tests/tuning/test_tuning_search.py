@@ -187,3 +187,4 @@ def test_result_plot_puts_ticks_at_the_choices_only():
     ax = res.plot().axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.001", "0.002"]
     assert list(ax.get_xticks(minor=True)) == []
+    assert ax.get_ylabel() == "validation loss (lower is better)"
