@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("report", type=Path, help="a report.html that multidigit study wrote")
     ap.add_argument("--out", type=Path, default=HERE / "_static", help="output folder")
-    ap.add_argument("--pages", default="1,2,3,4", help="PDF pages to keep, e.g. 1,3,5")
+    ap.add_argument("--pages", default="1,3,6,13", help="PDF pages to keep, e.g. 1,3,5")
     ap.add_argument("--width", type=int, default=1000, help="browser window width (px)")
     args = ap.parse_args(argv)
     if shutil.which("pdftoppm") is None:

@@ -179,7 +179,7 @@ def _context(config: Any, metrics: dict[str, Any], fig_dir: Path) -> dict[str, A
         "paragraphs": narrative.stage_paragraphs(config, st),
         "claims": conclusions.claims(st),
         "limits": conclusions.limits(config, st),
-        "try_next": conclusions.try_next(),
+        "try_next": conclusions.try_next(str(fig_dir.parent)),
     }
     for key, build in sections.items():
         stage = st.get(stage_of.get(key, key), {})
