@@ -216,7 +216,9 @@ def plot_comparison(result: "ComparisonResult") -> "Figure":
     ax.bar(x, means, yerr=err, capsize=6, color=["C0"] + ["C7"] * (len(rows) - 1))
     ax.set_xticks(x, labels, fontsize="small")
     metric = rows[0].get("metric", getattr(result, "metric", "accuracy"))
-    ax.set_ylabel(f"{metric} (%)")
+    words = {"mean_digit_accuracy": "per-digit accuracy",
+             "whole_accuracy": "whole-number accuracy"}
+    ax.set_ylabel(f"{words.get(metric, metric)} (%)")
     ax.set_title("activation x loss, mean with 95 % interval")
     bottom = float(np.nanmin(np.where(np.isnan(lo), means, lo)))
     top = float(np.nanmax(np.where(np.isnan(hi), means, hi)))

@@ -76,7 +76,8 @@ def _compare_section(c: dict[str, Any], fig: Any) -> dict[str, Any]:
         rows.append([r["activation"], r["loss"], pct(r["mean"]), interval(lo, hi),
                      pct(r.get("whole_accuracy")), _score(r.get("mean_brier_score")),
                      pct(r.get("mean_ece"))])
-    return {"rows": rows, "verdict": c.get("verdict", ""), "k": rows and c["rows"][0]["n"],
+    verdict = str(c.get("verdict", "")).replace("mean_digit_accuracy", "per-digit accuracy")
+    return {"rows": rows, "verdict": verdict, "k": rows and c["rows"][0]["n"],
             "figure": fig(c["figures"].get("comparison"), "per-digit accuracy of each "
                           "combination with its 95 % interval")}
 
