@@ -1,7 +1,11 @@
 """The study's ``report.html``: one self-contained page rendered from a Jinja2 template.
 
-The template (``templates/report.html.j2``) holds the page's layout; this module only
-turns the saved stage results into rows of text and embeds the figures as data URIs.
+The template (``templates/report.html.j2``) holds the page's layout and its print CSS
+(A4, figures and tables not cut across pages); this module turns the saved stage
+results into rows of text (every accuracy in %, intervals inside [0 %, 100 %]) and
+embeds the figures as data URIs; the sentences come from :mod:`.narrative` (a
+paragraph per stage, the metrics' definitions) and :mod:`.conclusions` (verdicts on the
+original study's claims, limits, what to try next).
 Jinja2 escapes every value (autoescaping), so a label, a path or an error message
 can never inject markup into the page.
 """
