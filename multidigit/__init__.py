@@ -55,6 +55,7 @@ _LAZY: dict[str, str] = {
     "save_model": "models",
     "load_model": "models",
     "PRESETS": "models",
+    "layer_table": "architecture",
     # training, evaluation, cross-validation, comparison
     "train": "training",
     "TrainingHistory": "training",
@@ -100,7 +101,7 @@ __all__ = sorted(
 _SUBMODULES = {
     "data", "models", "losses", "training", "schedules", "callbacks", "evaluation",
     "calibration", "cross_validation", "comparison", "tuning", "explanation", "registry",
-    "explainers", "heads", "plots", "study", "cli", "demo", "testing", "errors",
+    "explainers", "heads", "plots", "architecture", "study", "cli", "demo", "testing", "errors",
 }
 
 

@@ -79,23 +79,48 @@ def corrected_ttest(differences: np.ndarray, test_train_ratio: float) -> tuple[f
     return t, float(2 * stats.t.sf(abs(t), len(d) - 1))
 
 
-def corrected_interval(x: np.ndarray, test_train_ratio: float,
-                       level: float = 0.95) -> tuple[float, float]:
+def corrected_interval(x: np.ndarray, test_train_ratio: float, level: float = 0.95,
+                       scale: str = "linear") -> tuple[float, float]:
     """A ``level`` t interval for the mean of run scores with the corrected variance.
+
+    Parameters
+    ----------
+    x : array, shape (n,)
+        One score per run (fold x repeat).
+    test_train_ratio : float
+        ``n_test / n_train`` of the folds.
+    level : float
+        Coverage of the interval.
+    scale : {"linear", "logit"}
+        ``"linear"``: the interval of the scores themselves (any real numbers, e.g.
+        differences).  ``"logit"``: for accuracies in [0, 1]: the interval is computed
+        for the mean of ``log(p / (1 - p))`` and mapped back, so it always stays inside
+        (0, 1) and is asymmetric near the ends, where a linear interval over a few
+        runs can run past 100 % (2 folds: t = 12.7).
 
     Examples
     --------
     >>> lo, hi = corrected_interval(np.array([0.8, 0.82, 0.81]), test_train_ratio=0.5)
     >>> round(lo, 3), round(hi, 3)
     (0.771, 0.849)
+    >>> lo, hi = corrected_interval(np.array([0.9, 0.99]), 1.0, scale="logit")
+    >>> 0 < lo < hi < 1
+    True
     """
     from scipy import stats
+    from scipy.special import expit, logit
 
+    check_choice("scale", scale, ("linear", "logit"), "corrected_interval")
     x = np.asarray(x, dtype=np.float64)
     if len(x) < 2:
         return (float("nan"), float("nan"))
+    if scale == "logit":
+        # an accuracy of exactly 0 or 1 has an infinite logit: clip it just inside
+        x = logit(np.clip(x, 1e-6, 1 - 1e-6))
     half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1)) * _corrected_sd(x, test_train_ratio)
     mean = float(np.mean(x))
+    if scale == "logit":
+        return (float(expit(mean - half)), float(expit(mean + half)))
     return (mean - half, mean + half)
 
 
@@ -118,7 +143,8 @@ class ComparisonResult(Result):
     rows : list of dict
         One per (activation, loss), best first: ``activation``, ``loss``, ``n``
         (runs: folds x repeats), ``mean``, ``std``, ``ci_low``, ``ci_high`` (95 %
-        interval with the Nadeau-Bengio corrected variance), and the means of
+        interval with the Nadeau-Bengio corrected variance, on the logit scale so that
+        it stays inside [0, 1]), and the means of
         ``whole_accuracy``, ``mean_digit_accuracy``, ``mean_brier_score`` and
         ``mean_ece`` over the runs.
     scores : dict
@@ -410,7 +436,7 @@ def _row(act: str, loss: str, results: list[CrossValidationResult],
     """One combination's line of the table: the metric's mean, std, interval, and means."""
     key = f"{act}+{loss}"
     x = np.asarray(scores[key])
-    lo, hi = corrected_interval(x, ratio)
+    lo, hi = corrected_interval(x, ratio, scale="logit")
 
     def mean_of(m: str) -> float:
         return float(np.mean([s for r in results for s in r.scores(m)]))

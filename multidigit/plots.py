@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._param_validation import check_bool, check_int, fail
+from .architecture import plot_architecture  # the diagram that needs no Graphviz
 from .errors import DataError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +39,7 @@ __all__ = [
     "plot_confusion_matrices",
     "plot_comparison",
     "plot_model",
+    "plot_architecture",
     "plot_samples",
     "plot_filters",
     "plot_feature_maps",
@@ -71,7 +73,10 @@ def _history_dict(h: Any) -> dict[str, list[float]]:
 
 # ------------------------------------------------------------------ learning curves
 def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
-    """Loss and per-head accuracy per epoch, training (solid) vs validation (dashed).
+    """Loss and per-head accuracy (%) per epoch, training (solid) vs validation (dashed).
+
+    The epoch axis has integer ticks; the legend has one line per entry: a colour per
+    digit position and a line style for training / validation.
 
     Parameters
     ----------
@@ -98,34 +103,50 @@ def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
     ax_loss, ax_acc = axes[0]
     alpha = 1.0 if len(dicts) == 1 else max(0.35, 1.0 / len(dicts) ** 0.5)
     import matplotlib as mpl
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
     colors = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
-    for r, d in enumerate(dicts):
+    n_epochs = max((len(v) for d in dicts for v in d.values()), default=1)
+    marker = "o" if n_epochs <= 12 else None  # a 1- or 2-epoch run is still visible
+    heads: list[str] = []
+    has_val = False
+    for d in dicts:
         if "loss" in d:
             x = np.arange(1, len(d["loss"]) + 1)
-            ax_loss.plot(x, d["loss"], color=colors[0], alpha=alpha,
-                         label="train" if r == 0 else None)
+            ax_loss.plot(x, d["loss"], color=colors[0], alpha=alpha, marker=marker)
             if "val_loss" in d:
-                ax_loss.plot(x, d["val_loss"], "--", color=colors[1], alpha=alpha,
-                             label="validation" if r == 0 else None)
-        heads = sorted(
-            k for k in d if k.startswith("digit_") and k.endswith("_accuracy")
-        )
-        for j, key in enumerate(heads):
+                ax_loss.plot(x, d["val_loss"], "--", color=colors[0], alpha=alpha,
+                             marker=marker, mfc="white")
+        for key in sorted(k for k in d if k.startswith("digit_") and k.endswith("_accuracy")):
+            if key not in heads:
+                heads.append(key)
+            c = colors[heads.index(key) % len(colors)]
             x = np.arange(1, len(d[key]) + 1)
-            name = key[: -len("_accuracy")]
-            c = colors[j % len(colors)]
-            ax_acc.plot(x, d[key], color=c, alpha=alpha,
-                        label=f"{name} train" if r == 0 else None)
+            ax_acc.plot(x, 100 * np.asarray(d[key]), color=c, alpha=alpha, marker=marker)
             if f"val_{key}" in d:
-                ax_acc.plot(x, d[f"val_{key}"], "--", color=c, alpha=alpha,
-                            label=f"{name} val" if r == 0 else None)
+                has_val = True
+                ax_acc.plot(x, 100 * np.asarray(d[f"val_{key}"]), "--", color=c, alpha=alpha,
+                            marker=marker, mfc="white")
+    # one legend line per entry: colour = digit position, line style = train / validation
+    styles = [Line2D([], [], color="0.3", label="train")]
+    if has_val or any("val_loss" in d for d in dicts):
+        styles.append(Line2D([], [], color="0.3", ls="--", label="validation"))
     ax_loss.set(title="loss", xlabel="epoch", ylabel="loss")
-    ax_acc.set(title="accuracy per digit", xlabel="epoch", ylabel="accuracy")
+    ax_acc.set(title="accuracy per digit position", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small")
+        if n_epochs <= 12:  # one tick per epoch (MaxNLocator falls back to 0.5 steps)
+            ax.set_xticks(range(1, n_epochs + 1))
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(0.5, n_epochs + 0.5)
         ax.grid(alpha=0.3)
+    if any("loss" in d for d in dicts):
+        ax_loss.legend(handles=styles, fontsize="small")
+    if heads:
+        ax_acc.legend(handles=[Line2D([], [], color=colors[j % len(colors)],
+                                      label=k[: -len("_accuracy")])
+                               for j, k in enumerate(heads)] + styles, fontsize="small")
     if title:
         fig.suptitle(title)
     return fig
@@ -195,17 +216,21 @@ def plot_comparison(result: "ComparisonResult") -> "Figure":
     ax.bar(x, means, yerr=err, capsize=6, color=["C0"] + ["C7"] * (len(rows) - 1))
     ax.set_xticks(x, labels, fontsize="small")
     metric = rows[0].get("metric", getattr(result, "metric", "accuracy"))
-    ax.set_ylabel(f"{metric} (%)")
+    words = {"mean_digit_accuracy": "per-digit accuracy",
+             "whole_accuracy": "whole-number accuracy"}
+    ax.set_ylabel(f"{words.get(metric, metric)} (%)")
     ax.set_title("activation x loss, mean with 95 % interval")
     bottom = float(np.nanmin(np.where(np.isnan(lo), means, lo)))
-    ax.set_ylim(max(0.0, bottom - 5), min(100.0, float(np.nanmax(np.where(np.isnan(hi), means, hi))) + 3))
+    top = float(np.nanmax(np.where(np.isnan(hi), means, hi)))
+    # room above the highest whisker's cap (intervals end at 100 % at most)
+    ax.set_ylim(max(0.0, bottom - 5), min(top, 100.0) + 4)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
 
 # ------------------------------------------------------------------ model graph
 _GRAPHVIZ_HELP = (
-    "plot_model needs Graphviz's `dot` program on PATH: install graphviz "
+    "plot_model needs Graphviz's dot program on PATH: install graphviz "
     "(apt-get install graphviz / brew install graphviz / conda install graphviz) "
     "and pydot (pip install pydot)."
 )
@@ -228,7 +253,8 @@ def plot_model(
     Raises
     ------
     ModelError
-        When Graphviz (``dot``) or pydot is missing, with the install commands.
+        When Graphviz (``dot``) or pydot is missing, with the install commands
+        (:func:`plot_architecture` draws the model without them).
 
     Examples
     --------
@@ -332,7 +358,7 @@ def plot_samples(
     fig, axes = _figure(rows, c, size=(1.5 * c, 1.7 * rows))
     truth = split.label_strings
     for ax, i in zip(axes.flat, idx):
-        ax.imshow(images[i, ..., 0], cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(images[i, ..., 0], cmap="gray", vmin=0, vmax=1)  # white on black, as stored
         ax.set_axis_off()
         title, color = str(truth[i]), "black"
         if pred is not None:
@@ -440,7 +466,7 @@ def plot_feature_maps(
     rows, cols = _grid(n + 1, 8)
     fig, axes = _figure(rows, cols, size=(1.4 * cols, 1.5 * rows + 0.4))
     flat = list(axes.flat)
-    flat[0].imshow(x[..., 0], cmap="gray_r", vmin=0, vmax=1)
+    flat[0].imshow(x[..., 0], cmap="gray", vmin=0, vmax=1)  # white on black, as stored
     flat[0].set_title("input", fontsize="x-small")
     flat[0].set_axis_off()
     for j in range(n):

@@ -43,6 +43,19 @@ def test_corrected_interval_matches_a_hand_computation():
     assert all(math.isnan(v) for v in corrected_interval(np.array([0.5]), 0.5))
 
 
+def test_corrected_interval_on_the_logit_scale_stays_inside_0_1():
+    x = np.array([0.7797, 0.9197])  # 2 folds: the linear interval runs past 100 %
+    assert corrected_interval(x, 1.0)[1] > 1
+    lo, hi = corrected_interval(x, 1.0, scale="logit")
+    assert 0 < lo < x.min() and x.max() < hi < 1
+    logits = np.log(x / (1 - x))
+    half = stats.t.ppf(0.975, 1) * math.sqrt(np.var(logits, ddof=1) * (1 / 2 + 1.0))
+    assert lo == pytest.approx(1 / (1 + math.exp(-(logits.mean() - half))))
+    assert corrected_interval(np.array([1.0, 1.0]), 1.0, scale="logit")[1] <= 1
+    with pytest.raises(ParameterError, match="scale"):
+        corrected_interval(x, 1.0, scale="log")
+
+
 def test_corrected_ttest_degenerate_differences():
     assert corrected_ttest(np.array([0.01, 0.01]), 0.5) == (math.inf, 0.0)
     assert corrected_ttest(np.zeros(3), 0.5) == (0.0, 1.0)
@@ -86,7 +99,9 @@ def test_compare_ranks_with_corrected_statistics(comparison):
         assert r["mean"] == pytest.approx(np.mean(scores))
         ratio = np.mean([f["n_val"] for c in res.cv[r["key"]] for f in c.folds]) / np.mean(
             [f["n_train"] for c in res.cv[r["key"]] for f in c.folds])
-        assert (r["ci_low"], r["ci_high"]) == pytest.approx(corrected_interval(scores, ratio))
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx(
+            corrected_interval(scores, ratio, scale="logit"))
+        assert 0 <= r["ci_low"] <= r["mean"] <= r["ci_high"] <= 1
         assert r["mean_ece"] == pytest.approx(
             np.mean([f["mean_ece"] for c in res.cv[r["key"]] for f in c.folds]))
         assert 0 <= r["mean_brier_score"] <= (2 if r["activation"] == "softmax" else 10)

@@ -45,6 +45,22 @@ def test_learning_curves_one_and_many():
         plots.plot_learning_curves([1, 2])
 
 
+def test_learning_curves_read_well():
+    """Integer epoch ticks, accuracy in %, one legend line per entry (issue 27)."""
+    for n in (1, 2, 30):
+        ticks = plots.plot_learning_curves(_history(n)).axes[1].get_xticks()
+        assert all(float(t).is_integer() for t in ticks if 0.5 <= t <= n + 0.5), (n, ticks)
+    fig = plots.plot_learning_curves(_history(2))
+    loss_ax, acc_ax = fig.axes
+    assert list(acc_ax.get_xticks()) == [1, 2]
+    assert acc_ax.get_ylabel() == "accuracy (%)"
+    assert max(max(line.get_ydata()) for line in acc_ax.lines) > 1  # percentages
+    labels = [t.get_text() for t in acc_ax.get_legend().get_texts()]
+    assert labels == ["digit_0", "digit_1", "digit_2", "train", "validation"]
+    assert all("\n" not in t for t in labels)
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["train", "validation"]
+
+
 def test_confusion_matrices():
     cms = np.stack([np.eye(10, dtype=int) * (i + 1) for i in range(3)])
     res = EvaluationResult([1.0] * 3, 1.0, 1.0, 0.0, 0.1, 10, [{}] * 3, cms,
@@ -66,11 +82,16 @@ def test_comparison_bars():
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == pytest.approx([90, 80])
+    rows[0]["ci_high"] = 1.0  # a whisker up to 100 %: its cap stays inside the axes
+    top = plots.plot_comparison(ComparisonResult("m", rows, {}, "v", None)).axes[0].get_ylim()[1]
+    assert top > 100
 
 
 def test_samples_grid(tiny_ds):
     fig = plots.plot_samples(tiny_ds.test, n=10, cols=4)
     assert isinstance(fig, Figure) and len(fig.axes) == 10
+    image = fig.axes[0].images[0]  # white digits on black, as the data and the demo
+    assert image.get_cmap().name == "gray" and image.get_clim() == (0, 1)
     labels = set(tiny_ds.test.label_strings.tolist())
     assert all(ax.get_title() in labels for ax in fig.axes)
     wrong = ["000"] * len(tiny_ds.test)
@@ -94,6 +115,20 @@ def test_filters_and_feature_maps(model, tiny_ds):
         plots.plot_filters(model, "dense")
     with pytest.raises(ParameterError, match="input shape"):
         plots.plot_feature_maps(model, np.zeros((84, 84)), "conv_1")
+
+
+def test_plot_architecture_needs_no_graphviz(model, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # no `dot` anywhere
+    fig = plots.plot_architecture(model)
+    texts = [t.get_text() for t in fig.axes[0].texts if t.get_text()]  # not the arrows
+    assert len(texts) == 7  # image, 2 conv blocks, flatten..dense_drop, 3 heads
+    assert any(t.startswith("conv_1, bn_1, pool_1, drop_1") for t in texts)
+    assert sum(t.startswith("digit_") for t in texts) == 3
+    rows = md.layer_table(model)
+    assert [r["name"] for r in rows] == [layer.name for layer in model.layers]
+    assert sum(r["params"] for r in rows) == model.count_params()
+    with pytest.raises(ParameterError, match="model"):
+        md.layer_table("not a model")
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is not installed")

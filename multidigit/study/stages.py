@@ -163,16 +163,21 @@ def _final_model_params(cfg: StudyConfig, best: dict[str, str],
 
 
 def _final_figures(run: StudyFolder, model: Any, result: Any, hist: Any) -> dict[str, str]:
+    import shutil
+
     from .. import plots
 
     figs = {
         "confusion": run.figure(plots.plot_confusion_matrices(result), "confusion"),
         "final_curves": run.figure(plots.plot_learning_curves(hist), "final_curves"),
+        # drawn with matplotlib: the report shows the network with or without Graphviz
+        "architecture": run.figure(plots.plot_architecture(model), "architecture"),
     }
-    try:
-        figs["model"] = run.figure(plots.plot_model(model), "model")
-    except MultidigitError as exc:  # graphviz missing: say so in the report
-        figs["model_error"] = str(exc)
+    if shutil.which("dot") is not None:  # Keras' own graph as well, where Graphviz is
+        try:
+            figs["model"] = run.figure(plots.plot_model(model), "model")
+        except MultidigitError:  # pydot missing: the matplotlib diagram is enough
+            pass
     return figs
 
 
@@ -198,8 +203,11 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
     seconds = time.perf_counter() - t
     result = evaluate(model, ds.test)
     save_model(model, run.claim("model.keras"))
+    from ..architecture import layer_table
+
     return {"model_params": params, "batch_size": batch, "epochs": cfg.final_epochs,
             "train_seconds": seconds, "train_images": len(full),
+            "layers": layer_table(model), "n_params": int(model.count_params()),
             "history": hist.to_dict() if hasattr(hist, "to_dict") else None,
             "test": result.to_dict(), "figures": _final_figures(run, model, result, hist)}
 

@@ -35,7 +35,9 @@ class TuneResult(Result):
     trials : list of dict
         One row per trial: ``trial_id``, ``hyperparameters``, ``score``, ``epochs``
         (run in that trial), ``seconds``, ``status`` (COMPLETED, FAILED, RUNNING),
-        ``worker`` (keras-tuner's tuner id) and ``error`` (last line, if it failed).
+        ``worker`` (keras-tuner's tuner id), ``error`` (last line, if it failed) and
+        ``val_accuracy`` (mean validation accuracy of the heads at the epoch of lowest
+        validation loss; None with ``k`` folds).
     objective, direction, tuner, k, search_space, directory, project_name
         How the search ran.
 
@@ -147,12 +149,17 @@ class TuneResult(Result):
             if not names:
                 ax.plot([r["trial_id"] for r in done], [r["score"] for r in done], "o")
                 ax.set_xlabel("trial")
-                ax.set_ylabel(self.objective)
+                ax.set_ylabel(self._score_label())
             else:
                 ax.set_visible(False)
         fig.suptitle(f"{self.tuner} search: {self.objective} per hyperparameter "
                      f"({len(done)} trials, best in red)")
         return fig
+
+    def _score_label(self) -> str:
+        """The objective in words with its direction: ``validation loss (lower is better)``."""
+        words = self.objective.replace("val_", "validation ").replace("_", " ")
+        return f"{words} ({'lower' if self.direction == 'min' else 'higher'} is better)"
 
     def _panel(self, ax: Any, name: str, done: list[dict[str, Any]]) -> None:
         """One panel: the score against hyperparameter ``name``."""
@@ -168,6 +175,19 @@ class TuneResult(Result):
             pos = [float(x) for x in xs]
             if spec.get("sampling") == "log":
                 ax.set_xscale("log")
+            if spec["type"] == "choice":  # ticks at the choices only: no crowded labels
+                from matplotlib.ticker import NullLocator
+
+                values = sorted(float(v) for v in spec["values"])
+                ax.set_xticks(values, [f"{v:g}" for v in values])
+                ax.xaxis.set_minor_locator(NullLocator())
+                if len(values) > 1 and spec.get("sampling") == "log":
+                    ax.set_xlim(values[0] / 1.3, values[-1] * 1.3)
+                elif len(values) > 1:
+                    pad = 0.15 * (values[-1] - values[0])
+                    ax.set_xlim(values[0] - pad, values[-1] + pad)
+            else:
+                ax.tick_params(axis="x", labelrotation=30)
         else:
             cats = [str(v) for v in (spec.get("values") or [False, True])]
             pos = [cats.index(str(x)) if str(x) in cats else len(cats) for x in xs]
@@ -176,4 +196,4 @@ class TuneResult(Result):
         colors = ["tab:red" if r["hyperparameters"] == best else "tab:blue" for r in done]
         ax.scatter(pos, ys, c=colors, s=28, alpha=0.8)
         ax.set_xlabel(name)
-        ax.set_ylabel(self.objective)
+        ax.set_ylabel(self._score_label())

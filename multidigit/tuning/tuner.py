@@ -231,4 +231,21 @@ def _record(tid: str, t: Any, project: Path, running: Mapping[str, Any]) -> dict
     }
     if "fold_scores" in side:
         row["fold_scores"] = side["fold_scores"]
+    row["val_accuracy"] = _val_accuracy(t) if score is not None else None
     return row
+
+
+def _val_accuracy(t: Any) -> float | None:
+    """Mean validation accuracy of the heads at the epoch of lowest ``val_loss`` (the
+    last epoch without one), or None (k-fold trials record no per-head accuracies)."""
+    try:
+        history = {n: {o.step: o.value[0] for o in t.metrics.get_history(n)}
+                   for n in t.metrics.metrics}
+        heads = [n for n in history if n.startswith("val_digit_") and n.endswith("_accuracy")]
+        if not heads:
+            return None
+        loss = history.get("val_loss") or {}
+        step = min(loss, key=loss.get) if loss else max(history[heads[0]])
+        return float(np.mean([history[n][step] for n in heads]))
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None

@@ -53,6 +53,7 @@ def test_random_search_result_table_plot_dict(tiny_ds, tmp_path, capsys):
     for row in res.trials:
         assert row["status"] == "COMPLETED" and row["epochs"] == 1 and row["seconds"] > 0
         assert row["worker"] == "tuner0" and np.isfinite(row["score"])
+        assert 0 <= row["val_accuracy"] <= 1  # the heads' mean at the best epoch
         assert set(row["hyperparameters"]) == {"preset", "conv_1", "dense_units"}
         assert not any(k.startswith("tuner/") for k in row["hyperparameters"])
     best_row = min(res.trials, key=lambda r: r["score"])
@@ -170,3 +171,20 @@ def test_a_model_that_cannot_be_built_raises_tuning_error(tiny_ds, tmp_path, mon
     monkeypatch.setattr(glue, "_build", broken_build)
     with pytest.raises(TuningError, match="cannot build this one"):
         md.tune(tiny_ds, tuner="random", max_trials=2, directory=tmp_path, **TINY)
+
+
+def test_result_plot_puts_ticks_at_the_choices_only():
+    """The learning-rate labels of the study's figure do not overlap (issue 27)."""
+    from multidigit.tuning.result import TuneResult
+
+    space = {"learning_rate": {"type": "choice", "values": [1e-3, 2e-3]},
+             "conv_1": {"type": "choice", "values": [24, 32]}}
+    trials = [{"trial_id": str(i), "status": "COMPLETED", "score": 0.5 + i / 10, "epochs": 2,
+               "hyperparameters": {"learning_rate": lr, "conv_1": c}}
+              for i, (lr, c) in enumerate([(1e-3, 24), (2e-3, 32), (2e-3, 24)])]
+    res = TuneResult(trials[0]["hyperparameters"], 0.5, trials, "val_loss", "min", "random",
+                     space)
+    ax = res.plot().axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.001", "0.002"]
+    assert list(ax.get_xticks(minor=True)) == []
+    assert ax.get_ylabel() == "validation loss (lower is better)"
