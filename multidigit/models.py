@@ -187,9 +187,8 @@ def build_model(
         Architecture (see :data:`PRESETS`); the explicit arguments below override it.
         ``"shared"`` (default) is multidigit's model: one classifier shared by the
         digit positions, each digit read at full resolution in a window centred on
-        it; trained with :func:`multidigit.train`'s defaults it reads 99.35 % of the
-        digits and 98.1 % of the whole numbers of real-scale Triple MNIST after about 14
-        minutes on two CPU cores.
+        its ink wherever it was written, trained on digits moved and scaled on their
+        own (measured accuracy and time: ``benchmarks/README.md``).
         ``"baseline"`` and ``"tuned"`` are the study's two models, exactly
         (with ``train(batch_size=32, schedule="step", epochs=20)`` they reproduce
         the study's runs).

@@ -113,15 +113,18 @@ _SHARED = Preset(
     augment_rotation=0.03,
     augment_shift=0.1,
     augment_per_digit=True,
-    description="multidigit's default: each digit is cut out in a square window "
-    "centred on its ink and the windows are put side by side (layer 'digit_windows': "
-    "84x84 becomes 28x84, every digit at full resolution on a third of the pixels; "
-    "a larger image is first brought down to 84x84, layer 'resize'; windows "
-    "smaller than 16x16 are enlarged to it, layer 'window_resize'), each digit "
-    "rotated and shifted on its own while training, Conv 32 -> pool -> Conv 64 -> "
-    "pool -> Conv 128 (BatchNorm), the width cut into one strip per digit "
-    "('column_k') and ONE Dense 256 shared by the strips, so every weight learns "
-    "from every digit position; a 10-way head per position.",
+    description="multidigit's default: while training, each digit is scaled (0.7-1.4x) "
+    "and moved sideways (up to 10 % of the width) on its own (layers 'layout_*'); "
+    "each digit is then cut out in a square window centred on its ink, found by "
+    "splitting the ink per column into one group per digit (layer 'digit_windows', "
+    "follow_columns: digits off their thirds are still read whole), and the windows "
+    "are put side by side (84x84 becomes 28x84, every digit at full resolution; a "
+    "larger image is first brought down to 84x84, layer 'resize'; windows smaller "
+    "than 16x16 are enlarged to it, layer 'window_resize'), each window rotated and "
+    "shifted a little on its own while training, Conv 32 -> pool -> Conv 64 -> pool "
+    "-> Conv 128 (BatchNorm), the width cut into one strip per digit ('column_k') and "
+    "ONE Dense 256 shared by the strips, so every weight learns from every digit "
+    "position; a 10-way head per position.",
 )
 
 PRESETS: dict[str, Preset] = {
