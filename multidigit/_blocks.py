@@ -70,39 +70,15 @@ def _windows(x: Any, arch: Preset, n_digits: int) -> Any:
 
 
 def _layout(x: Any, arch: Preset, seed: int | None, n_digits: int) -> Any:
-    """Move and scale each digit on its own, while training only (layers
-    ``layout_strip_k``, ``layout_scale_k``, ``layout_pad_k``, ``layout_shift_k``,
-    ``layout``).
-
-    The image is cut into one column strip per digit (Triple MNIST's layout), each
-    strip is scaled about its centre and moved sideways on the full canvas, and the
-    strips are added back together.  Outside training the random layers pass their
-    input through, so the strips add up to the image exactly (they do not overlap).
-    """
-    from keras import layers
-
+    """Move and scale each digit on its own, while training only (layer ``layout``,
+    :class:`multidigit.layout.DigitLayout`; outside training the image as it is)."""
     if not (arch.layout_shift or arch.layout_scale) or n_digits < 2:
         return x
-    width = int(x.shape[2])
-    _check_wide_enough(width, n_digits, "image")
-    cuts = [round(k * width / n_digits) for k in range(n_digits + 1)]
-    parts = []
-    for k in range(n_digits):
-        part = layers.Cropping2D(((0, 0), (cuts[k], width - cuts[k + 1])),
-                                 name=f"layout_strip_{k}")(x)
-        seed_k = None if seed is None else seed + 100 + k
-        if arch.layout_scale:
-            lo, hi = arch.layout_scale
-            # RandomZoom's factor f shows the image at 1 / (1 + f) of its size
-            part = layers.RandomZoom((1 / hi - 1, 1 / lo - 1), fill_mode="constant",
-                                     seed=seed_k, name=f"layout_scale_{k}")(part)
-        part = layers.ZeroPadding2D(((0, 0), (cuts[k], width - cuts[k + 1])),
-                                    name=f"layout_pad_{k}")(part)
-        if arch.layout_shift:
-            part = layers.RandomTranslation(0.0, arch.layout_shift, fill_mode="constant",
-                                            seed=seed_k, name=f"layout_shift_{k}")(part)
-        parts.append(part)
-    return layers.Add(name="layout")(parts)
+    from .layout import DigitLayout
+
+    _check_wide_enough(int(x.shape[2]), n_digits, "image")
+    return DigitLayout(n_digits, shift=arch.layout_shift, scale=arch.layout_scale,
+                       seed=None if seed is None else seed + 100, name="layout")(x)
 
 
 def _augment(x: Any, arch: Preset, seed: int | None, n_digits: int = 3) -> Any:

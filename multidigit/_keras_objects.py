@@ -28,7 +28,7 @@ from typing import Any
 __all__ = ["SERIALIZABLE_MODULES", "register", "register_when_keras_loads"]
 
 #: modules that define ``@keras.saving.register_keras_serializable`` classes
-SERIALIZABLE_MODULES = ("multidigit.losses", "multidigit.windows")
+SERIALIZABLE_MODULES = ("multidigit.layout", "multidigit.losses", "multidigit.windows")
 
 
 def register() -> None:

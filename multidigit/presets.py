@@ -68,8 +68,8 @@ class Preset:
     #: a digit off its third of the image is still read whole
     follow_columns: bool = False
     #: while training, move each digit sideways by up to this fraction of the image
-    #: width (layers ``layout_strip_k`` ... ``layout``): digits come off their thirds and
-    #: closer to, or into, their neighbours, as they do when people write
+    #: width (layer ``layout``, :class:`multidigit.layout.DigitLayout`): digits come off
+    #: their thirds and closer to, or into, their neighbours, as they do when people write
     layout_shift: float = 0.0
     #: while training, scale each digit by a random factor in this range (about its
     #: strip's centre); None: no scaling
