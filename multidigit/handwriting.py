@@ -41,7 +41,8 @@ import numpy as np
 
 from ._param_validation import check_choice, check_int, check_shape, fail
 from ._results import Result, figure_html, html_table
-from ._strokes import MNIST_STROKE_WIDTH, WORK_SCALE, resize_float, set_stroke_width, stroke_width
+from ._strokes import (MNIST_STROKE_WIDTH, STROKE_LEVEL, WORK_SCALE, resize_float,
+                       set_stroke_width, stroke_width)
 from .errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,6 +58,7 @@ NOISE_AREA = 0.02   # components below this share of the largest are noise, igno
 SPECK_AREA = 0.08   # merged digits below this share of the largest are specks, dropped
 MERGE_OVERLAP = 0.5  # pieces whose columns overlap by this share of the narrower merge
 SPLIT_WIDTH = 1.6   # a component this many typical digit widths wide may hold two
+WAIST = 0.35        # ... or one digit wide with a column this thin (share of the fullest)
 _BOX, _CELL = 20, 28  # MNIST: the digit box and its field
 
 
@@ -241,18 +243,19 @@ def _components(ink: np.ndarray) -> list[np.ndarray]:
 
 
 def _same_digit(a: list[Any], b: list[Any]) -> bool:
-    """Two pieces belong to one digit when their columns overlap by half the narrower
-    one; or overlap at all while one sits above the other or is less than half as tall
-    (people write digits side by side, never stacked); or when a small piece almost touches a large one (a 5's hat,
-    a broken stroke)."""
+    """Two pieces belong to one digit when their columns overlap and one sits above the
+    other or is less than half as tall (people write digits side by side, not stacked),
+    or lies almost within the other's columns; or when a small piece almost touches a
+    large one (a 5's hat, a broken stroke).  Two side-by-side digits that overlap a
+    little (a slanted 1 under a 4's arm) stay apart."""
     cols = min(a[2], b[2]) - max(a[1], b[1])
     rows = min(a[4], b[4]) - max(a[3], b[3])
     narrow = min(a[2] - a[1], b[2] - b[1])
     short, tall = sorted((a[4] - a[3], b[4] - b[3]))
     small, large = sorted((a[5], b[5]))
     stacked = rows < MERGE_OVERLAP * short or short < MERGE_OVERLAP * tall
-    return (cols >= MERGE_OVERLAP * narrow or (cols > 0 and stacked)
-            or (cols >= -0.15 * tall and small < 0.25 * large))
+    return ((cols > 0 and (stacked or cols >= MERGE_OVERLAP * narrow and small < 0.5 * large))
+            or cols >= 0.8 * narrow or (cols >= -0.15 * tall and small < 0.25 * large))
 
 
 def _box(mask: np.ndarray) -> Box:
@@ -260,29 +263,40 @@ def _box(mask: np.ndarray) -> Box:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
+def _cuts(mask: np.ndarray, ink: np.ndarray, parts: int) -> tuple[list[int], float]:
+    """Columns cutting ``mask`` into ``parts`` at its thinnest places, and how thin the
+    thickest of those cuts is (share of the component's fullest column)."""
+    x0, _, x1, _ = _box(mask)
+    profile = (ink * mask).sum(axis=0)[x0:x1]
+    w = x1 - x0
+    cuts, depth = [], 0.0
+    for j in range(1, parts):
+        lo = max(int(w * (j - 0.6) / parts), 1)
+        hi = min(max(int(w * (j + 0.6) / parts), lo + 1), w - 1)
+        k = lo + int(np.argmin(profile[lo:hi]))
+        cuts.append(x0 + k)
+        depth = max(depth, float(profile[k] / max(profile.max(), 1e-9)))
+    return cuts, depth
+
+
 def _split_touching(masks: list[np.ndarray], ink: np.ndarray, n_digits: int) -> list[np.ndarray]:
-    """Cut components clearly several digits wide at their thinnest columns, only as
-    many times as digits are missing."""
+    """Cut components several digits wide at their thinnest columns, only as many times
+    as digits are missing: one clearly wider than a digit, or one a bit wide with a
+    narrow waist (a 1 touching a 0)."""
     while 0 < len(masks) < n_digits:
         boxes = [_box(m) for m in masks]
         heights = np.array([b[3] - b[1] for b in boxes], float)
         widths = np.array([b[2] - b[0] for b in boxes], float)
-        typical = max(float(np.median(widths)) if len(masks) > 2 else 0.0,
-                      0.55 * float(np.median(heights)))
+        others = [np.delete(widths, i) for i in range(len(masks))]
+        typical = np.array([float(np.median(o)) if len(o) else 0.55 * float(np.median(heights))
+                            for o in others])  # a digit's width: the others', or from height
         ratio = widths / typical
         i = int(ratio.argmax())
-        if ratio[i] < SPLIT_WIDTH:
-            break  # nothing is clearly several digits wide: do not guess
         parts = int(min(max(2, round(ratio[i])), n_digits - len(masks) + 1))
-        x0, _, x1, _ = boxes[i]
-        profile = (ink * masks[i]).sum(axis=0)[x0:x1]
-        w = x1 - x0
-        cuts = []
-        for j in range(1, parts):
-            lo, hi = int(w * (j / parts - 0.5 / parts)), int(w * (j / parts + 0.5 / parts))
-            lo, hi = max(lo, 1), min(max(hi, lo + 1), w - 1)
-            cuts.append(x0 + lo + int(np.argmin(profile[lo:hi])))
-        edges = [x0, *cuts, x1]
+        cuts, depth = _cuts(masks[i], ink, parts) if widths[i] >= 4 else ([], 1.0)
+        if not (ratio[i] >= SPLIT_WIDTH or (ratio[i] >= 1.0 and depth <= WAIST)):
+            break  # nothing is clearly several digits wide: do not guess
+        edges = [boxes[i][0], *cuts, boxes[i][2]]
         cols = np.arange(ink.shape[1])
         pieces = [masks[i] & ((cols >= a) & (cols < b))[None, :]
                   for a, b in zip(edges[:-1], edges[1:])]
@@ -307,7 +321,7 @@ def normalise_digit(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, floa
     h, w = crop.shape
     scale = _BOX * WORK_SCALE / max(h, w)
     big = np.clip(resize_float(crop, (max(1, round(h * scale)), max(1, round(w * scale)))), 0, 1)
-    strokes = big > 0.5 * big.max()
+    strokes = big > STROKE_LEVEL * big.max()
     width = stroke_width(strokes)
     target = MNIST_STROKE_WIDTH * WORK_SCALE
     if not 0.8 * target <= width <= 1.25 * target:  # far from MNIST's pen: redraw it
