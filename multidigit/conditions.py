@@ -39,8 +39,14 @@ from typing import Any
 import numpy as np
 
 from ._param_validation import check_choice, check_int
-from ._strokes import (MNIST_STROKE_WIDTH, STROKE_LEVEL, pen_stroke, resize_float,
-                       set_stroke_width, stroke_width)
+from ._strokes import (
+    MNIST_STROKE_WIDTH,
+    STROKE_LEVEL,
+    pen_stroke,
+    resize_float,
+    set_stroke_width,
+    stroke_width,
+)
 
 __all__ = ["CONDITIONS", "make_condition_images", "digit_pool"]
 

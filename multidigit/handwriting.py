@@ -41,8 +41,14 @@ import numpy as np
 
 from ._param_validation import check_choice, check_int, check_shape, fail
 from ._results import Result, figure_html, html_table
-from ._strokes import (MNIST_STROKE_WIDTH, STROKE_LEVEL, WORK_SCALE, resize_float,
-                       set_stroke_width, stroke_width)
+from ._strokes import (
+    MNIST_STROKE_WIDTH,
+    STROKE_LEVEL,
+    WORK_SCALE,
+    resize_float,
+    set_stroke_width,
+    stroke_width,
+)
 from .errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +64,7 @@ NOISE_AREA = 0.02   # components below this share of the largest are noise, igno
 SPECK_AREA = 0.08   # merged digits below this share of the largest are specks, dropped
 MERGE_OVERLAP = 0.5  # pieces whose columns overlap by this share of the narrower merge
 SPLIT_WIDTH = 1.6   # a component this many typical digit widths wide may hold two
-WAIST = 0.35        # ... or one digit wide with a column this thin (share of the fullest)
+WAIST = 0.35        # ... or one digit wide with a column this thin (share of its sides)
 _BOX, _CELL = 20, 28  # MNIST: the digit box and its field
 
 
@@ -265,7 +271,7 @@ def _box(mask: np.ndarray) -> Box:
 
 def _cuts(mask: np.ndarray, ink: np.ndarray, parts: int) -> tuple[list[int], float]:
     """Columns cutting ``mask`` into ``parts`` at its thinnest places, and how thin the
-    thickest of those cuts is (share of the component's fullest column)."""
+    thickest of those cuts is (share of the lower of the fullest columns either side)."""
     x0, _, x1, _ = _box(mask)
     profile = (ink * mask).sum(axis=0)[x0:x1]
     w = x1 - x0
@@ -275,7 +281,8 @@ def _cuts(mask: np.ndarray, ink: np.ndarray, parts: int) -> tuple[list[int], flo
         hi = min(max(int(w * (j + 0.6) / parts), lo + 1), w - 1)
         k = lo + int(np.argmin(profile[lo:hi]))
         cuts.append(x0 + k)
-        depth = max(depth, float(profile[k] / max(profile.max(), 1e-9)))
+        sides = min(profile[:k].max(initial=0), profile[k + 1:].max(initial=0))
+        depth = max(depth, float(profile[k] / max(sides, 1e-9)))
     return cuts, depth
 
 
@@ -288,8 +295,9 @@ def _split_touching(masks: list[np.ndarray], ink: np.ndarray, n_digits: int) -> 
         heights = np.array([b[3] - b[1] for b in boxes], float)
         widths = np.array([b[2] - b[0] for b in boxes], float)
         others = [np.delete(widths, i) for i in range(len(masks))]
-        typical = np.array([float(np.median(o)) if len(o) else 0.55 * float(np.median(heights))
-                            for o in others])  # a digit's width: the others', or from height
+        # a digit's width: the others' (not less than a typical digit of that height)
+        typical = np.array([max(float(np.median(o)) if len(o) else 0.0,
+                                0.55 * float(np.median(heights))) for o in others])
         ratio = widths / typical
         i = int(ratio.argmax())
         parts = int(min(max(2, round(ratio[i])), n_digits - len(masks) + 1))
