@@ -253,12 +253,14 @@ def make_condition_images(condition: str, n_images: int, *, seed: int = 0, n_dig
     combos = class_split(n_digits)["test"]
     side = max(28 * n_digits, 64)
     pick = np.random.default_rng([seed, 0])  # labels and digits: the same for every condition
-    shape = np.random.default_rng([seed, 1])  # heights first: control = shift - shifts
     images = np.zeros((n_images, side, side), np.uint8)
     labels = np.zeros((n_images, n_digits), np.int64)
     dx = np.zeros((n_images, n_digits), np.int64)
     for i in range(n_images):
         labels[i] = [int(c) for c in combos[int(pick.integers(len(combos)))]]
         chosen = [pool[d][int(pick.integers(len(pool[d])))] for d in labels[i]]
+        # one generator per picture, heights drawn first: a shifted picture is its
+        # control picture with the digits moved
+        shape = np.random.default_rng([seed, 1, i])
         images[i], dx[i] = _compose(condition, chosen, side, shape)
     return images, labels, {"dx": dx}
