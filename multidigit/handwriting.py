@@ -138,7 +138,7 @@ class PreparedInput(Result):
         ``ax`` is a pair of Axes (or None for a new figure).
         """
         fig, axes = _axes(ax, 2)
-        _show_split(axes[0], self.ink, self.boxes, "input, digits found")
+        _show_split(axes[0], self.ink, self.boxes, "input (ink up), digits found")
         h, w = self.image.shape
         axes[1].imshow(self.image, cmap="gray", vmin=0, vmax=1)
         for k in range(1, len(self.boxes)):
