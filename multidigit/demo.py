@@ -365,13 +365,13 @@ def _output_widgets(gr: Any, heads: list[str]) -> dict[str, Any]:
         with gr.Column(scale=2):
             label = gr.Textbox(label="Label read", interactive=False)
             message = gr.Textbox(label="Message", interactive=False)
+    split = gr.Image(label="How the digits were found (drawings and uploads)", type="numpy",
+                     format="png", interactive=False, height=260)
     with gr.Row():
         bars = [gr.Label(num_top_classes=10, label=f"{h}: position {i}")
                 for i, h in enumerate(heads)]
     explanation = gr.Image(label="Explainer maps, one per head", type="numpy",
                            format="png", interactive=False)
-    split = gr.Image(label="How the digits were found (drawings and uploads)", type="numpy",
-                     format="png", interactive=False)
     return {"image": image, "label": label, "message": message, "bars": bars,
             "explanation": explanation, "split": split}
 
