@@ -66,6 +66,7 @@ Box = tuple[int, int, int, int]  # (left, top, right, bottom), right/bottom excl
 # correlation 0.79) than eroded to MNIST's width (0.70), and drawn thin pens more when
 # thickened (0.62 against 0.57): so thin pens are thickened, only very thick ones thinned.
 THIN, THICK = 0.8, 2.0
+FAINT = 0.02  # ink above this share of the peak is inside a digit's box (its soft edge)
 _BOX, _CELL = 20, 28  # MNIST: the digit box and its field
 
 
@@ -227,25 +228,27 @@ def normalise_digit(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, floa
     """
     from scipy import ndimage
 
-    x0, y0, x1, y1 = box(mask)
     grow = ndimage.binary_dilation(mask, iterations=1)  # keep the anti-aliased edge
+    x0, y0, x1, y1 = box(grow & (ink > FAINT))  # the box holds the faint edge, as MNIST's
     crop = (ink * grow)[y0:y1, x0:x1]
     h, w = crop.shape
-    scale = _BOX * WORK_SCALE / max(h, w)
-    big = np.clip(resize_float(crop, (max(1, round(h * scale)), max(1, round(w * scale)))), 0, 1)
+    fit = _BOX / max(h, w)
+    size = (max(1, round(h * fit)), max(1, round(w * fit)))
+    big = np.clip(resize_float(crop, (size[0] * WORK_SCALE, size[1] * WORK_SCALE)), 0, 1)
     strokes = big > STROKE_LEVEL * big.max()
-    width = stroke_width(strokes)
+    width = stroke_width(strokes)  # measured at x4, as MNIST_STROKE_WIDTH was
     target = MNIST_STROKE_WIDTH * WORK_SCALE
-    if not THIN * target <= width <= THICK * target:  # far from MNIST's pen: redraw it
+    if THIN * target <= width <= THICK * target:  # MNIST-like pen: one resize, no redraw
+        small = resize_float(crop, size)
+    else:  # far from MNIST's pen: redraw it at x4, then reduce
         big = ndimage.gaussian_filter(set_stroke_width(strokes, target).astype(np.float32),
                                       WORK_SCALE / 4)
-    bh, bw = big.shape
-    small = resize_float(big, (max(1, round(bh / WORK_SCALE)), max(1, round(bw / WORK_SCALE))))
+        small = resize_float(big, size)
     small = np.clip(small / max(float(small.max()), 1e-6), 0, 1)
-    cy, cx = ndimage.center_of_mass(small)
+    cy, cx = ndimage.center_of_mass(small)  # to (14, 14): MNIST's mean, measured on mini
     sh, sw = small.shape
-    top = int(np.clip(round(_CELL / 2 - 0.5 - cy), 0, _CELL - sh))
-    left = int(np.clip(round(_CELL / 2 - 0.5 - cx), 0, _CELL - sw))
+    top = int(np.clip(round(_CELL / 2 - cy), 0, _CELL - sh))
+    left = int(np.clip(round(_CELL / 2 - cx), 0, _CELL - sw))
     cell = np.zeros((_CELL, _CELL), np.float32)
     cell[top:top + sh, left:left + sw] = small
     return cell, width / WORK_SCALE

