@@ -11,7 +11,7 @@ one *condition* each (the names of :data:`CONDITIONS`):
 ``scale_0.7/1.4``      digits scaled 0.7x / 1.4x about their cell's centre
 ``scale_0.7-1.4``      each digit scaled by a random factor in [0.7, 1.4]
 ``drawn``              as drawn on the demo's 336-px canvas: digits 50-80 % of its height
-                       (narrowed to fit, down to 0.6 of their width, then made smaller),
+                       (narrowed to fit, down to 0.8 of their width, then made smaller),
                        uneven gaps, a round pen 6-14 px wide; then resized to 84 px
 ``drawn_small``        the same at 25-33 % of the height, one digit per third
 ``stroke_thick/thin``  strokes redrawn twice / 0.6 times as wide
@@ -132,7 +132,7 @@ def _drawn(digits: list[np.ndarray], side: int, rs: np.random.Generator,
     room = big - 4 - gaps.sum()
     squeeze = min(1.0, room / widths.sum())
     if squeeze < 1:  # people squeeze their digits to fit, and draw smaller past a point
-        shrink = min(1.0, squeeze / 0.6)
+        shrink = min(1.0, squeeze / 0.8)
         heights = np.maximum(8, (heights * shrink).astype(int))
         widths = np.maximum(1, (widths * squeeze).astype(int))
     pen = rs.uniform(6, 14)
