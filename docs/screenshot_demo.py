@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="a .keras model (default: the study's)")
     parser.add_argument("--out", default=str(HERE / "_static" / "demo.png"))
     parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=1720)
+    parser.add_argument("--height", type=int, default=2100)
     args = parser.parse_args(argv)
 
     from multidigit.demo import build_app

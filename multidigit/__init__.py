@@ -73,6 +73,14 @@ _LAZY: dict[str, str] = {
     "tune": "tuning.search",
     "TuneResult": "tuning.result",
     "SEARCH_SPACES": "tuning.spaces",
+    # handwriting and robustness
+    "prepare_handwriting": "handwriting",
+    "PreparedInput": "handwriting",
+    "DigitCountError": "handwriting",
+    "evaluate_robustness": "robustness",
+    "RobustnessResult": "robustness",
+    "CONDITIONS": "conditions",
+    "make_condition_images": "conditions",
     # explainers
     "explain": "explanation",
     "Explanation": "explanation",
@@ -102,6 +110,7 @@ _SUBMODULES = {
     "data", "models", "losses", "training", "schedules", "callbacks", "evaluation",
     "calibration", "cross_validation", "comparison", "tuning", "explanation", "registry",
     "explainers", "heads", "plots", "architecture", "study", "cli", "demo", "testing", "errors",
+    "handwriting", "conditions", "robustness", "layout", "windows",
 }
 
 

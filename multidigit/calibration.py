@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ECE_BINS", "brier_score", "expected_calibration_error"]
+__all__ = ["ECE_BINS", "brier_score", "expected_calibration_error", "confidence_threshold"]
 
 #: Equal-width confidence bins of the expected calibration error (as Guo et al. 2017).
 ECE_BINS = 15
@@ -58,3 +58,37 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
         if mask.any():
             total += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
     return float(total)
+
+
+def confidence_threshold(probabilities: np.ndarray, labels: np.ndarray,
+                         max_error: float = 0.01) -> float:
+    """The lowest top probability above which at most ``max_error`` of readings are wrong.
+
+    Choose it on a validation split, then call a reading whose top probability is below
+    it "unsure" (selective classification: the readings kept as sure have an error rate
+    of at most ``max_error`` on that split).  ``probabilities`` is ``(N, classes)`` or
+    ``(N, heads, classes)`` with ``labels`` ``(N,)`` or ``(N, heads)``: every head's
+    digit is one reading.  When even the most confident readings err too often the
+    answer is 1.0 (never sure).
+
+    Examples
+    --------
+    >>> p = np.array([[0.99, 0.01], [0.9, 0.1], [0.6, 0.4], [0.55, 0.45]])
+    >>> confidence_threshold(p, np.array([0, 0, 1, 0]), max_error=0.0)
+    0.9
+    >>> confidence_threshold(p, np.array([0, 0, 1, 0]), max_error=0.5)
+    0.55
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    p = p.reshape(-1, p.shape[-1])
+    y = np.asarray(labels).reshape(-1)
+    conf = p.max(axis=1)
+    order = np.argsort(-conf, kind="stable")
+    wrong = (p.argmax(axis=1) != y)[order].astype(np.float64)
+    risk = np.cumsum(wrong) / np.arange(1, len(wrong) + 1)  # error rate above each threshold
+    sorted_conf = conf[order]
+    # a threshold equal to a confidence keeps every reading at that confidence: judge the
+    # risk at the last of equal confidences
+    last = np.r_[sorted_conf[1:] != sorted_conf[:-1], True]
+    ok = np.flatnonzero((risk <= max_error) & last)
+    return float(sorted_conf[ok[-1]]) if len(ok) else 1.0

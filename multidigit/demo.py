@@ -1,11 +1,14 @@
 """``multidigit demo``: draw three digits in the browser and see what the model reads.
 
 A small `Gradio <https://www.gradio.app>`_ app (the optional ``demo`` extra:
-``pip install "multidigit[demo]"``).  Three inputs — a sketch canvas, an image upload
-and a random test image of the built-in data — all go through the preprocessing of
-:func:`multidigit.load_dataset` (grey, [0, 1], the model's input size, Pillow's bicubic
-resize) before the model sees them; the app shows that image, the label read, each
-head's probabilities for the 10 digits, and the maps of any registered explainer.
+``pip install "multidigit[demo]"``).  Three inputs: a sketch canvas, an image upload
+and a random test image of the built-in data.  Drawings and uploads go through
+:func:`multidigit.prepare_handwriting` (digits found, normalised as MNIST's, laid out as
+the model reads them; a picture with more or fewer digits than the model's heads gets
+a message and no label); test images are read as they are.  The app shows how the
+digits were split, the image the model read, the label, each head's probabilities for
+the 10 digits (and which heads are unsure, below a threshold chosen on the validation
+split), and the maps of any registered explainer, on the image the model read.
 
 Bad input (an empty canvas, an unreadable file, an explainer that does not apply, a
 model that does not fit) is answered with a message in the app; the server keeps
@@ -29,30 +32,36 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import check_bool, check_int, fail
+from ._param_validation import check_bool, check_int, check_number, fail
 from .demo_inputs import (  # model_fit_problem: the CLI uses it from here too
+    GUIDE_LEVEL,
+    MAX_SURE_ERROR,
+    canvas_guide,
     canvas_to_grey,
     display_image,
     file_to_grey,
-    light_background,
     model_fit_problem,
     model_input_size,
-    to_model_input,
+    validation_threshold,
 )
 from .errors import ModelError, MultidigitError
+from .handwriting import DigitCountError, prepare_handwriting
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
     import keras
 
 __all__ = ["build_app", "launch", "find_model", "require_gradio", "DemoDependencyError",
-           "NO_EXPLAINER", "DEFAULT_STUDY"]
+           "NO_EXPLAINER", "DEFAULT_STUDY", "INVERT_CHOICES"]
 
 _log = logging.getLogger(__name__)
 
 #: Dropdown entry that turns explanations off.
 NO_EXPLAINER = "none"
 _CANVAS = 336  # px: 3 digits of 112 px, 4x the 84-px Triple MNIST canvas
+#: The invert option: its labels and what :func:`prepare_handwriting` gets.
+INVERT_CHOICES = {"auto (from the border)": "auto", "invert (dark ink on light paper)": True,
+                  "as it is (light ink on dark)": False}
 _INSTALL = 'pip install "multidigit[demo]"'
 #: The folder ``multidigit study`` writes by default; its ``model.keras`` is the demo's default.
 DEFAULT_STUDY = "multidigit-study"
@@ -92,27 +101,40 @@ class _Reading:
     explanation: np.ndarray | None = None
     message: str = ""
     x: np.ndarray | None = None  # the (H, W) float image the model received
+    split: np.ndarray | None = None  # how the digits were found (RGB), for drawings
 
 
 class _Session:
     """The model and everything the handlers share (no Gradio in here)."""
 
-    def __init__(self, model: "keras.Model", seed: int = 0) -> None:
+    def __init__(self, model: "keras.Model", seed: int = 0,
+                 threshold: float | None = None) -> None:
         self.model = model
         self.problem = model_fit_problem(model)
         self.heads = [] if self.problem else _head_names(model)
         self.size = None if self.problem else model_input_size(model)
         self._rng = np.random.default_rng(seed)
         self._test: Any = None
+        self.threshold = threshold
+        if threshold is None and not self.problem:
+            self.threshold = validation_threshold(model)
 
-    def read(self, grey: np.ndarray | None, method: str) -> _Reading:
-        """Preprocess a grey uint8 image as load_dataset does, predict, explain."""
-        if self.problem or grey is None:
+    def read(self, picture: np.ndarray | None, method: str, invert: Any = "auto") -> _Reading:
+        """Prepare a drawing or photo as MNIST's digits were made, predict, explain."""
+        if self.problem or picture is None:
             return self._empty(f"This model does not fit the demo: {self.problem}")
-        x = to_model_input(grey, self.size)
-        note = ("This image is mostly light, but the model learnt white digits on black: "
-                "invert it for a fair reading.") if light_background(x) else ""
-        return self.read_prepared(x, method, note)
+        try:
+            prep = prepare_handwriting(picture, len(self.heads), invert=invert,
+                                       image_size=self.size)
+        except DigitCountError as exc:
+            reading = self._empty(_one_line(exc) + " No label is given: the model reads "
+                                  f"exactly {len(self.heads)} digits.")
+            reading.split = _figure_to_rgb(exc.plot())
+            return reading
+        note = "Inverted: dark ink on light paper." if prep.inverted else ""
+        reading = self.read_prepared(prep.image, method, note)
+        reading.split = _figure_to_rgb(prep.plot())
+        return reading
 
     def read_prepared(self, x: np.ndarray, method: str, note: str = "") -> _Reading:
         """Predict and explain one (H, W) float image already at the model's size."""
@@ -122,8 +144,19 @@ class _Session:
         probs = pred.probabilities[0]
         heads = [{str(d): float(p[d]) for d in range(len(p))} for p in probs]
         expl, msg = self.explain(x, method)
-        message = " ".join(m for m in (note, msg) if m)
+        message = " ".join(m for m in (note, self.unsure(probs.max(axis=1)), msg) if m)
         return _Reading(display_image(x), pred.labels[0], heads, expl, message, x)
+
+    def unsure(self, top: np.ndarray) -> str:
+        """A sentence naming the positions read below the threshold, or ``""``."""
+        if self.threshold is None:
+            return ""
+        low = [f"{i} ({p:.2f})" for i, p in enumerate(top) if p < self.threshold]
+        if not low:
+            return ""
+        return (f"Unsure about position {', '.join(low)}: below {self.threshold:.3f}, the "
+                f"top probability above which at most {MAX_SURE_ERROR:.0%} of the "
+                "validation split's digits are misread.")
 
     def explain(self, x: np.ndarray, method: str) -> tuple[np.ndarray | None, str]:
         """The explainer's maps for every head as an RGB picture, or a message why not."""
@@ -202,23 +235,26 @@ def _guard(session: _Session, work: Any) -> _Reading:
         return session._empty(f"Something went wrong: {_one_line(exc)}")
 
 
-def _read_canvas(session: _Session, value: Any, method: str) -> _Reading:
+def _read_canvas(session: _Session, value: Any, method: str,
+                 invert: Any = "auto") -> _Reading:
     def work() -> _Reading:
         grey = canvas_to_grey(value)
-        if grey is None:
+        if grey is not None:  # the guide's faint cells are not ink
+            grey = np.where(grey > GUIDE_LEVEL + 8, grey, 0).astype(np.uint8)
+        if grey is None or int(grey.max()) <= 16:
             return session._empty(
                 "The canvas is empty: draw three digits left to right, in white on the "
                 "black canvas, then press 'Read the drawing'.")
-        return session.read(grey, method)
+        return session.read(grey, method, invert)
 
     return _guard(session, work)
 
 
-def _read_upload(session: _Session, path: Any, method: str) -> _Reading:
+def _read_upload(session: _Session, path: Any, method: str, invert: Any = "auto") -> _Reading:
     def work() -> _Reading:
         if not path:
             return session._empty("No file yet: upload a PNG or JPEG image of three digits.")
-        return session.read(file_to_grey(path), method)
+        return session.read(file_to_grey(path), method, invert)
 
     return _guard(session, work)
 
@@ -237,7 +273,8 @@ def _read_random(session: _Session, method: str) -> _Reading:
 
 
 def build_app(model: "keras.Model", *, title: str = "multidigit: read three digits",
-              seed: int = 0, example_on_load: bool = True) -> "gr.Blocks":
+              seed: int = 0, example_on_load: bool = True,
+              threshold: float | None = None) -> "gr.Blocks":
     """The demo as a Gradio Blocks app (not started: call ``.launch()`` or :func:`launch`).
 
     Parameters
@@ -252,6 +289,9 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
         Seed of the random test-image button.
     example_on_load : bool
         Read a random test image when the page opens, so it never starts blank.
+    threshold : float, optional
+        Top probability under which a head's reading is called unsure.  Default:
+        chosen on the validation split when the app starts (:func:`validation_threshold`).
 
     Returns
     -------
@@ -272,15 +312,17 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
         raise fail("title", "a string", title, "build_app")
     check_int("seed", seed, min=0, func="build_app")
     check_bool("example_on_load", example_on_load, "build_app")
+    check_number("threshold", threshold, min=0, max=1, none_ok=True, func="build_app")
     gr = require_gradio()
     import multidigit as md
 
-    session = _Session(model, seed=seed)
+    session = _Session(model, seed=seed, threshold=threshold)
     methods = [NO_EXPLAINER, *md.list_explainers()]
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         gr.Markdown(f"## {title}\nDraw three digits left to right, upload an image, or "
-                    "take a random test image. The model reads each position with its "
-                    "own head.")
+                    "take a random test image. Drawings and uploads are prepared as MNIST's "
+                    "digits were (each digit found, fitted in a 20x20 box, centred in its "
+                    "28x28 cell); the model reads each position with its own head.")
         gr.Markdown(f"**This model does not fit the demo:** {session.problem}",
                     visible=bool(session.problem))
         ins = _input_widgets(gr, methods)
@@ -290,12 +332,12 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
 
 
 def _input_widgets(gr: Any, methods: list[str]) -> dict[str, Any]:
-    black = np.zeros((_CANVAS, _CANVAS, 3), np.uint8)
+    guide = canvas_guide(_CANVAS)
     with gr.Row():
         with gr.Column():
             canvas = gr.Sketchpad(
-                value={"background": black, "layers": [], "composite": black},
-                label="Draw three digits, left to right, one in each third", type="numpy",
+                value={"background": guide, "layers": [], "composite": guide},
+                label="Draw three digits, left to right, one in each cell", type="numpy",
                 image_mode="RGBA", canvas_size=(_CANVAS, _CANVAS), fixed_canvas=True,
                 brush=gr.Brush(colors=["#FFFFFF"], default_color="#FFFFFF",
                                default_size=9, color_mode="fixed"),
@@ -309,8 +351,11 @@ def _input_widgets(gr: Any, methods: list[str]) -> dict[str, Any]:
             random = gr.Button("Random test image")
             method = gr.Dropdown(methods, value="gradcam" if "gradcam" in methods
                                  else NO_EXPLAINER, label="Explainer")
+            invert = gr.Radio(list(INVERT_CHOICES), value=next(iter(INVERT_CHOICES)),
+                              label="Background of drawings and uploads")
     return {"canvas": canvas, "read_canvas": read_canvas, "upload": upload,
-            "read_upload": read_upload, "random": random, "method": method}
+            "read_upload": read_upload, "random": random, "method": method,
+            "invert": invert}
 
 
 def _output_widgets(gr: Any, heads: list[str]) -> dict[str, Any]:
@@ -320,31 +365,37 @@ def _output_widgets(gr: Any, heads: list[str]) -> dict[str, Any]:
         with gr.Column(scale=2):
             label = gr.Textbox(label="Label read", interactive=False)
             message = gr.Textbox(label="Message", interactive=False)
+    split = gr.Image(label="How the digits were found (drawings and uploads)", type="numpy",
+                     format="png", interactive=False, height=260)
     with gr.Row():
         bars = [gr.Label(num_top_classes=10, label=f"{h}: position {i}")
                 for i, h in enumerate(heads)]
     explanation = gr.Image(label="Explainer maps, one per head", type="numpy",
                            format="png", interactive=False)
     return {"image": image, "label": label, "message": message, "bars": bars,
-            "explanation": explanation}
+            "explanation": explanation, "split": split}
 
 
 def _wire(gr: Any, session: _Session, ins: dict[str, Any], outs: dict[str, Any],
           app: Any = None) -> None:
     targets = [outs["image"], outs["label"], *outs["bars"], outs["explanation"],
-               outs["message"]]
+               outs["message"], outs["split"]]
     state = gr.State(None)  # the last image the model received, for re-explaining
 
     def show(r: _Reading) -> tuple[Any, ...]:
         if r.message and r.image is None:
             gr.Warning(r.message)
-        return (r.image, r.label, *r.heads, r.explanation, r.message, r.x)
+        return (r.image, r.label, *r.heads, r.explanation, r.message, r.split, r.x)
 
-    def on_canvas(value: Any, method: str) -> tuple[Any, ...]:
-        return show(_read_canvas(session, value, method))
+    def keep_split(r: _Reading) -> tuple[Any, ...]:  # re-explaining: the split stays
+        out = show(r)
+        return (*out[:-2], gr.skip(), out[-1])
 
-    def on_upload(path: Any, method: str) -> tuple[Any, ...]:
-        return show(_read_upload(session, path, method))
+    def on_canvas(value: Any, method: str, invert: str = "") -> tuple[Any, ...]:
+        return show(_read_canvas(session, value, method, INVERT_CHOICES.get(invert, "auto")))
+
+    def on_upload(path: Any, method: str, invert: str = "") -> tuple[Any, ...]:
+        return show(_read_upload(session, path, method, INVERT_CHOICES.get(invert, "auto")))
 
     def on_random(method: str) -> tuple[Any, ...]:
         return show(_read_random(session, method))
@@ -352,15 +403,16 @@ def _wire(gr: Any, session: _Session, ins: dict[str, Any], outs: dict[str, Any],
     def on_method(last: Any, method: str) -> tuple[Any, ...]:
         if last is None:
             return show(session._empty("Read an image first, then choose an explainer."))
-        return show(_guard(session, lambda: session.read_prepared(last, method)))
+        return keep_split(_guard(session, lambda: session.read_prepared(last, method)))
 
     everything = [*targets, state]
     m = ins["method"]
-    ins["read_canvas"].click(on_canvas, [ins["canvas"], m], everything,
+    inv = ins["invert"]
+    ins["read_canvas"].click(on_canvas, [ins["canvas"], m, inv], everything,
                              api_name="read_drawing")
-    ins["read_upload"].click(on_upload, [ins["upload"], m], everything,
+    ins["read_upload"].click(on_upload, [ins["upload"], m, inv], everything,
                              api_name="read_upload")
-    ins["upload"].upload(on_upload, [ins["upload"], m], everything, api_name=False)
+    ins["upload"].upload(on_upload, [ins["upload"], m, inv], everything, api_name=False)
     ins["random"].click(on_random, [m], everything, api_name="random_test_image")
     m.change(on_method, [state, m], everything, api_name="explain")
     if app is not None:

@@ -28,12 +28,17 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 __all__ = ["canvas_to_grey", "file_to_grey", "to_model_input", "display_image",
-           "model_input_size", "model_fit_problem", "light_background"]
+           "model_input_size", "model_fit_problem", "light_background",
+           "validation_threshold", "canvas_guide", "GUIDE_LEVEL", "MAX_SURE_ERROR"]
 
 #: Side used for a model input dimension left open (``None``): Triple MNIST's 84 px.
 DEFAULT_SIDE = 84
 #: Uploads larger than this (px, either side) are first box-reduced below it.
 MAX_SIDE = 2048
+#: Grey level of the canvas guide's dashed cells (the drawing's reader ignores it).
+GUIDE_LEVEL = 40
+#: Wrong readings allowed above the demo's "sure" threshold on the validation split.
+MAX_SURE_ERROR = 0.01
 _INK = 16  # grey level above which a canvas pixel counts as drawn (anti-aliasing is fainter)
 
 
@@ -163,3 +168,51 @@ def model_fit_problem(model: Any) -> str:
     if any(w != 10 for w in widths):
         return f"its heads have {widths} classes, but a digit head has 10; {fix}"
     return ""
+
+
+def validation_threshold(model: "keras.Model", max_error: float = MAX_SURE_ERROR,
+                         images_per_class: int = 2) -> float:
+    """The "sure" threshold of ``model``: chosen once on the validation split.
+
+    The ``mini`` dataset's validation split (``images_per_class`` pictures per label
+    combination, at the model's input size) is read, and
+    :func:`multidigit.calibration.confidence_threshold` picks the lowest top probability
+    above which at most ``max_error`` of its digits are misread.
+
+    Examples
+    --------
+    >>> validation_threshold(md.load_model("multidigit-study/model.keras"))  # doctest: +SKIP
+    0.97
+    """
+    import multidigit as md
+
+    from .calibration import confidence_threshold
+    from .heads import model_head_names
+
+    val = md.load_dataset("mini", images_per_class=images_per_class,
+                          n_digits=len(model_head_names(model)),
+                          image_size=model_input_size(model)).val
+    pred = md.predict(model, val.images)
+    return confidence_threshold(pred.probabilities, val.labels, max_error)
+
+
+def canvas_guide(size: int = 336, n_digits: int = 3) -> np.ndarray:
+    """The canvas background: black, with faint dashed cells where the digits go.
+
+    Examples
+    --------
+    >>> g = canvas_guide(336, 3)
+    >>> g.shape, int(g.max()) <= 40
+    ((336, 336, 3), True)
+    """
+    grey = np.zeros((size, size), np.uint8)
+    cell = size // n_digits
+    top, bottom = size // 6, size - size // 6  # digits about two thirds of the height
+    dash = (np.arange(size) // 8) % 2 == 0
+    for k in range(n_digits):
+        x0, x1 = k * cell + 6, (k + 1) * cell - 6
+        for y in (top, bottom):
+            grey[y, x0:x1] = np.where(dash[x0:x1], GUIDE_LEVEL, 0)
+        for x in (x0, x1 - 1):
+            grey[top:bottom, x] = np.where(dash[top:bottom], GUIDE_LEVEL, 0)
+    return np.repeat(grey[..., None], 3, axis=2)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._inputs import check_model, check_pixels, model_image_shape
-from ._param_validation import check_int, fail
+from ._param_validation import check_bool, check_int, fail
 from ._results import Result, html_table, to_jsonable
 from .calibration import brier_score, expected_calibration_error
 from .data import MultiDigitDataset, Split
@@ -363,6 +363,7 @@ def predict(
     *,
     image_size: tuple[int, int] | None = None,
     batch_size: int = 256,
+    prepare: bool = False,
 ) -> Prediction:
     """Read the digits in images.
 
@@ -379,6 +380,11 @@ def predict(
         Size to resize files to; default: the model's input size.
     batch_size : int
         Inference batch size.
+    prepare : bool
+        Run :func:`multidigit.prepare_handwriting` on each image first (find the digits,
+        normalise them as MNIST's, lay them out as the model reads them): for drawings,
+        photos and scans.  Then one picture may also be ``(H, W, 3)`` colour, and a
+        list may hold pictures of different sizes.
 
     Returns
     -------
@@ -386,6 +392,8 @@ def predict(
 
     Raises
     ------
+    DigitCountError
+        With ``prepare=True``: an image holds more or fewer digits than the model reads.
     DataError
         An empty batch, a colour image, NaN / infinite / out-of-range pixels, no files.
     ModelError
@@ -403,6 +411,11 @@ def predict(
     target = model_image_shape(model)
     size = tuple(image_size) if image_size is not None else target[:2]
     x, paths = _read_inputs(images_or_png_paths, size)
+    if check_bool("prepare", prepare, "predict"):
+        from .handwriting import prepare_batch
+
+        n_heads = len([n for n in model_head_names(model) if n.startswith("digit_")])
+        x = prepare_batch(x, n_heads, image_size=size if -1 not in size else (84, 84))
     x = _as_image_batch(x, target if image_size is None else (*size, 1))
     if image_size is not None and tuple(x.shape[1:3]) != tuple(target[:2]) and -1 not in target:
         x = _as_image_batch(x, target)

@@ -33,6 +33,8 @@ CASES = [
                  id="build_app-seed"),
     pytest.param(_build_app_tiny, (), {"example_on_load": "no"}, "example_on_load",
                  "True or False", id="build_app-example_on_load"),
+    pytest.param(_build_app_tiny, (), {"threshold": 1.5}, "threshold", "a number in [0, 1]",
+                 id="build_app-threshold"),
     pytest.param(find_model, (42,), {}, "model", "a path", id="find_model-model"),
     pytest.param(find_model, (), {"study": 3.5}, "study", "a path", id="find_model-study"),
     pytest.param(find_model, (), {"cwd": None}, "cwd", "a path", id="find_model-cwd"),

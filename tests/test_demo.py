@@ -16,7 +16,8 @@ import pytest
 
 import multidigit as md
 from multidigit import cli
-from multidigit.demo_inputs import canvas_to_grey, display_image, to_model_input
+from multidigit.demo_inputs import canvas_guide, canvas_to_grey, display_image
+from multidigit.handwriting import prepare_handwriting
 
 # gradio's queue calls a pandas option that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -34,13 +35,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(model):
-    """Start the demo for ``model`` on a free loopback port; return (app, client)."""
+def _serve(model, threshold=0.0):
+    """Start the demo for ``model`` on a free loopback port; return (app, client).
+
+    ``threshold=0.0``: the tiny untrained model is never called unsure (clean messages);
+    the threshold itself is tested on its own."""
     pytest.importorskip("gradio")
     gradio_client = pytest.importorskip("gradio_client")
     from multidigit.demo import build_app
 
-    app = build_app(model)
+    app = build_app(model, threshold=threshold)
     app.queue()
     port = _free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
@@ -74,7 +78,7 @@ def _read_png(path) -> np.ndarray:
 
 
 def _check_reading(out, n_heads=3) -> None:
-    _image, label, *bars, _explanation, message = out
+    _image, label, *bars, _explanation, message, _split = out
     assert len(bars) == n_heads
     assert len(label) == n_heads and label.isdigit(), message
     for head, bar in zip(label, bars):
@@ -116,23 +120,25 @@ def test_drawn_array_is_read_and_shown_as_the_model_received_it(served, tiny_mod
                           "composite": handle_file(drawing)}, "none",
                          api_name="/read_drawing")
     _check_reading(out)
-    x = to_model_input(canvas_to_grey(_drawing()), SIZE)
+    x = prepare_handwriting(canvas_to_grey(_drawing()), 3, image_size=SIZE).image
     np.testing.assert_array_equal(_read_png(out[0]), display_image(x))
     assert out[1] == md.predict(tiny_model, x[None, ..., None]).labels[0]
-    assert out[-2] is None and out[-1] == ""
+    assert out[-3] is None and out[-2] == ""
+    assert _read_png(out[-1]).shape[1] > 300  # the split: input with boxes, then prepared
 
 
-def test_uploaded_png_gets_load_dataset_preprocessing(served, test_images, tmp_path):
+def test_uploaded_png_is_prepared_as_mnist_digits(served, test_images, tmp_path):
     from gradio_client import handle_file
 
-    big, small = test_images
+    big, _small = test_images
     i = 7
     native = np.rint(big.images[i, ..., 0] * 255).astype(np.uint8)  # the 84x84 file
     out = served.predict(handle_file(_png(tmp_path / "test.png", native)), "none",
                          api_name="/read_upload")
     _check_reading(out)
-    # byte for byte what load_dataset(image_size=(28, 84)) gives the model
-    np.testing.assert_array_equal(_read_png(out[0]), display_image(small.images[i, ..., 0]))
+    # byte for byte what prepare_handwriting gives the model at its input size
+    prepared = prepare_handwriting(native, 3, image_size=SIZE).image
+    np.testing.assert_array_equal(_read_png(out[0]), display_image(prepared))
 
 
 def test_upload_of_any_size_and_colour_jpeg(served, tmp_path):
@@ -140,7 +146,7 @@ def test_upload_of_any_size_and_colour_jpeg(served, tmp_path):
     from PIL import Image
 
     rgb = np.zeros((300, 700, 3), np.uint8)
-    rgb[60:240, 100:130] = (255, 255, 255)
+    rgb[60:240, 100:130] = rgb[60:240, 300:330] = rgb[60:240, 500:530] = (255, 255, 255)
     path = tmp_path / "big.jpg"
     Image.fromarray(rgb).save(path, quality=90)
     out = served.predict(handle_file(str(path)), "none", api_name="/read_upload")
@@ -148,15 +154,76 @@ def test_upload_of_any_size_and_colour_jpeg(served, tmp_path):
     assert _read_png(out[0]).shape == display_image(np.zeros(SIZE)).shape
 
 
-def test_light_background_upload_gets_a_hint(served, tmp_path):
+def _paper(path) -> str:
+    """Dark digits (three bars) on white paper, as a photo or scan."""
+    paper = np.full((84, 84), 255, np.uint8)
+    paper[20:60, 10:15] = paper[25:65, 40:45] = paper[20:60, 70:75] = 0
+    return _png(path, paper)
+
+
+def test_light_background_upload_is_inverted(served, tmp_path):
     from gradio_client import handle_file
 
-    paper = np.full((84, 84), 255, np.uint8)
-    paper[20:60, 30:35] = 0
-    out = served.predict(handle_file(_png(tmp_path / "paper.png", paper)), "none",
-                         api_name="/read_upload")
+    out = served.predict(handle_file(_paper(tmp_path / "paper.png")), "none",
+                         "auto (from the border)", api_name="/read_upload")
     _check_reading(out)
-    assert "white digits on black" in out[-1]
+    assert "Inverted: dark ink on light paper" in out[-2]
+    assert _read_png(out[0]).mean() < 64  # the model read white on black
+
+
+def test_invert_option_can_be_forced_off(served, tmp_path):
+    from gradio_client import handle_file
+
+    out = served.predict(handle_file(_paper(tmp_path / "paper.png")), "none",
+                         "as it is (light ink on dark)", api_name="/read_upload")
+    assert out[1] == "" and "found 0 digits" in out[-2] and "invert" in out[-2]
+
+
+def test_wrong_number_of_digits_gets_no_label_and_shows_the_split(served, tmp_path):
+    from gradio_client import handle_file
+
+    two = _drawing()
+    two[:, 230:] = 0  # rub out the third digit
+    path = _png(tmp_path / "two.png", two)
+    out = served.predict({"background": handle_file(path), "layers": [],
+                          "composite": handle_file(path)}, "gradcam",
+                         api_name="/read_drawing")
+    assert out[1] == "" and "found 2 digits, but the model reads 3" in out[-2]
+    assert "No label is given" in out[-2]
+    assert out[0] is None and out[-1] is not None  # no reading, but the split is shown
+
+
+def test_canvas_guide_is_not_read_as_ink(served, tmp_path):
+    from gradio_client import handle_file
+
+    guided = _png(tmp_path / "guided.png", np.maximum(_drawing()[..., :3], canvas_guide()))
+    out = served.predict({"background": handle_file(guided), "layers": [],
+                          "composite": handle_file(guided)}, "none", api_name="/read_drawing")
+    _check_reading(out)
+    plain = prepare_handwriting(canvas_to_grey(_drawing()), 3, image_size=SIZE).image
+    np.testing.assert_array_equal(_read_png(out[0]), display_image(plain))
+    empty = _png(tmp_path / "guide.png", canvas_guide())
+    out = served.predict({"background": handle_file(empty), "layers": [],
+                          "composite": handle_file(empty)}, "none", api_name="/read_drawing")
+    assert out[1] == "" and "canvas is empty" in out[-2]
+
+
+def test_unsure_heads_are_named_with_the_validation_threshold(tiny_model):
+    from multidigit.calibration import confidence_threshold
+    from multidigit.demo import _Session
+    from multidigit.demo_inputs import validation_threshold
+
+    val = md.load_dataset("mini", images_per_class=2, image_size=SIZE).val
+    pred = md.predict(tiny_model, val.images)
+    expected = confidence_threshold(pred.probabilities, val.labels, 0.01)
+    assert validation_threshold(tiny_model) == expected
+    session = _Session(tiny_model)  # chosen on the validation split at start
+    assert session.threshold == expected
+    top = np.array([0.999, 0.5, 0.97])
+    session.threshold = 0.98
+    msg = session.unsure(top)
+    assert "position 1 (0.50), 2 (0.97)" in msg and "0.980" in msg and "0 (" not in msg
+    assert session.unsure(np.array([0.99, 0.99, 0.99])) == ""
 
 
 def test_empty_canvas_says_so(served, tmp_path):
@@ -166,7 +233,7 @@ def test_empty_canvas_says_so(served, tmp_path):
     out = served.predict({"background": handle_file(black), "layers": [],
                           "composite": handle_file(black)}, "gradcam",
                          api_name="/read_drawing")
-    assert out[1] == "" and "canvas is empty" in out[-1]
+    assert out[1] == "" and "canvas is empty" in out[-2]
 
 
 def test_unreadable_upload_says_so_and_the_server_keeps_running(served, tmp_path):
@@ -175,22 +242,22 @@ def test_unreadable_upload_says_so_and_the_server_keeps_running(served, tmp_path
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a PNG")
     out = served.predict(handle_file(str(bad)), "gradcam", api_name="/read_upload")
-    assert out[1] == "" and "cannot read 'broken.png'" in out[-1]
-    assert "Traceback" not in out[-1]
+    assert out[1] == "" and "cannot read 'broken.png'" in out[-2]
+    assert "Traceback" not in out[-2]
     _check_reading(served.predict("none", api_name="/random_test_image"))
 
 
 def test_random_test_image_names_its_true_label(served):
     out = served.predict("none", api_name="/random_test_image")
     _check_reading(out)
-    assert "true label" in out[-1]
+    assert "true label" in out[-2]
 
 
 @pytest.mark.parametrize("method", md.list_explainers())
 def test_each_explainer_shows_its_maps(served, method):
     out = served.predict(method, api_name="/random_test_image")
     _check_reading(out)
-    explanation, message = out[-2], out[-1]
+    explanation, message = out[-3], out[-2]
     if explanation is None:  # an explainer that does not apply here says why
         assert f"Explainer {method!r} does not apply" in message
     else:
@@ -202,7 +269,7 @@ def test_explainer_dropdown_re_explains_the_last_image(served):
     served.predict("none", api_name="/random_test_image")
     out = served.predict("saliency", api_name="/explain")
     _check_reading(out)
-    assert out[-2] is not None
+    assert out[-3] is not None
 
 
 def test_failing_explainer_gives_a_message_not_a_trace(served, monkeypatch):
@@ -212,8 +279,8 @@ def test_failing_explainer_gives_a_message_not_a_trace(served, monkeypatch):
     monkeypatch.setattr(md, "explain", broken)
     out = served.predict("gradcam", api_name="/random_test_image")
     _check_reading(out)  # the reading still works
-    assert out[-2] is None
-    assert "does not apply here: explainer 'x' needs the Keras backend 'jax'" in out[-1]
+    assert out[-3] is None
+    assert "does not apply here: explainer 'x' needs the Keras backend 'jax'" in out[-2]
 
 
 def test_model_that_does_not_fit_is_explained_in_the_app(tmp_path):
@@ -225,8 +292,8 @@ def test_model_that_does_not_fit_is_explained_in_the_app(tmp_path):
     app, client = _serve(bad)
     try:
         out = client.predict("none", api_name="/random_test_image")
-        assert out[1] == "" and "does not fit the demo" in out[-1]
-        assert "digit heads" in out[-1]
+        assert out[1] == "" and "does not fit the demo" in out[-2]
+        assert "digit heads" in out[-2]
     finally:
         app.close()
 
@@ -314,6 +381,6 @@ def test_every_preset_is_read_and_explained(preset):
     from multidigit.demo import _read_canvas, _Session
 
     model = md.build_model(preset=preset, input_shape=(28, 28, 1), seed=0)
-    reading = _read_canvas(_Session(model), _drawing(), "gradcam")
+    reading = _read_canvas(_Session(model, threshold=0.0), _drawing(), "gradcam")
     assert len(reading.label) == 3 and reading.message == ""
     assert reading.explanation is not None and reading.x.shape == (28, 28)
