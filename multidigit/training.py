@@ -321,6 +321,19 @@ def _check_train_args(epochs: Any, batch_size: Any, patience: Any, pipeline: Any
     return epochs, batch_size, patience
 
 
+def _writable(path: Any) -> Path:
+    """``path`` with its folder made; a read-only or full disk is one clear error now,
+    not after the first epoch."""
+    from ._io import storage_error
+
+    path = Path(path).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, path) from None
+    return path
+
+
 def _callbacks(schedule: ScheduleLike, lr_fn: Any, monitor: str, *, early_stopping: bool,
                patience: int, checkpoint: Any, log_csv: Any, tensorboard: Any,
                progress: bool, verbose: bool, epochs: int) -> tuple[list[Any], Any, Any]:
@@ -340,13 +353,10 @@ def _callbacks(schedule: ScheduleLike, lr_fn: Any, monitor: str, *, early_stoppi
                                            restore_best_weights=True)
         cbs.append(es)
     if checkpoint is not None:
-        path = Path(checkpoint).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cbs.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor,
-                                                   save_best_only=True))
+        path = _writable(checkpoint)
+        cbs.append(cb["AtomicCheckpoint"](str(path), monitor=monitor, save_best_only=True))
     if log_csv is not None:
-        Path(log_csv).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        cbs.append(keras.callbacks.CSVLogger(str(Path(log_csv).expanduser())))
+        cbs.append(cb["AtomicCSVLogger"](str(_writable(log_csv))))
     if tensorboard is not None:
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard).expanduser())))
     if check_bool("progress", progress, "train"):
