@@ -332,3 +332,27 @@ def test_read_only_folder_for_the_checkpoint_is_one_clear_error(tmp_path, monkey
     monkeypatch.setattr(Path, "mkdir", read_only)
     with pytest.raises(md.StorageError, match="read-only"):
         md.train(_tiny_model(), tiny_train, epochs=1, checkpoint=tmp_path / "a" / "c.keras")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"schedule": lambda e, lr: -1.0}, "finite learning rate > 0"),
+    ({"schedule": lambda e, lr: float("nan")}, "finite learning rate > 0"),
+    ({"schedule": lambda e: 1e-3}, "taking two arguments"),
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"seed": -1}, "seed"),
+    ({"seed": 2**40}, "seed"),
+    ({"callbacks": [object()]}, "callbacks"),
+    ({"callbacks": "early"}, "callbacks"),
+])
+def test_train_refuses_bad_rates_seeds_and_callbacks(tiny_train, kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        md.train(_tiny_model(), tiny_train, epochs=1, **kwargs)
+
+
+def test_train_on_uint8_split_equals_float_split(tiny_train):
+    as_uint8 = md.Split(np.rint(tiny_train.images * 255).astype(np.uint8), tiny_train.labels)
+    a = md.train(_tiny_model(), tiny_train, epochs=1, batch_size=64, pipeline="arrays",
+                 augment=False)
+    b = md.train(_tiny_model(), as_uint8, epochs=1, batch_size=64, pipeline="arrays",
+                 augment=False)
+    assert b["loss"][0] == pytest.approx(a["loss"][0], rel=1e-2)
