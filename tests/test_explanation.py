@@ -485,3 +485,8 @@ def test_explain_checks_pixels_like_predict(random_model, x, bad, message):
               "int64": np.rint(x * 255).astype(np.int64)}[bad]
     with pytest.raises(md.DataError, match=message):
         md.explain(random_model, images, "saliency")
+
+
+def test_gradcam_on_a_head_layer_is_one_clear_error(random_model, x):
+    with pytest.raises(md.ParameterError, match="image-shaped output"):
+        md.explain(random_model, x, "gradcam", layer="digit_0")
