@@ -188,3 +188,25 @@ def test_full_or_read_only_disk_is_one_clear_error(tmp_path, monkeypatch, code):
                                                                      _errno.EROFS)
     monkeypatch.undo()
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["a.txt"]
+
+
+def test_the_io_module_is_the_only_writer():
+    """Files are written and folders replaced only through multidigit._io."""
+    import re
+    from pathlib import Path
+
+    import multidigit
+
+    pattern = re.compile(r"os\.replace\(|os\.rename\(|mkstemp\(|mkdtemp\(dir=|"
+                         r"ModelCheckpoint\(|CSVLogger\(|open\([^)]*[\"'][wax]b?[\"']")
+    offenders = []
+    for path in Path(multidigit.__file__).parent.rglob("*.py"):
+        if path.name == "_io.py":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.strip()
+            if code.startswith(("class ", ">>>")) or "atomic_path(" in code:
+                continue  # a subclass, a docstring, a write into atomic_path's temporary
+            if pattern.search(code):
+                offenders.append(f"{path.name}:{n}: {line.strip()}")
+    assert offenders == []
