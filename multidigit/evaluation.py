@@ -375,12 +375,14 @@ def predict(
     model : keras.Model
         A trained model from :func:`multidigit.build_model`.
     images_or_png_paths : array, path, folder or list of paths
-        An array ``(N, H, W, 1)``, ``(N, H, W)`` or one ``(H, W)`` image (floats in
-        [0, 1], or 8-bit integers which are divided by 255); a Split; or image
-        files: one path, a list of paths, or a folder (searched recursively).
-        Images of another size are resized to the model's input.
-    image_size : (H, W), optional
-        Size to resize files to; default: the model's input size.
+        An array ``(N, H, W, 1)``, ``(N, H, W)``, one ``(H, W, 1)`` or ``(H, W)``
+        image (floats in [0, 1], ``uint8`` divided by 255, ``bool`` read as 0/1; other
+        integer types are refused: see :doc:`/bad_inputs`); a Split; or image files:
+        one path, a list of paths, or a folder (searched recursively).  Files of
+        another size are resized to the model's input; arrays must have its size.
+    image_size : int or (H, W), optional
+        Size to resize files (and arrays, from that size) to before the model's own
+        size; default: the model's input size.
     batch_size : int
         Inference batch size.
 

@@ -105,8 +105,8 @@ def _check_filters(filters: Any) -> tuple[int, ...] | None:
     ok = isinstance(filters, Sequence) and not isinstance(filters, str) and len(filters) > 0
     if not ok or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool)
                          and 1 <= f <= _MAX_FILTERS for f in filters):
-        raise fail("filters", f"a non-empty sequence of integers in [1, {_MAX_FILTERS}]",
-                   filters, _FUNC)
+        raise fail("filters", "a non-empty sequence of integers >= 1 (at most "
+                   f"{_MAX_FILTERS})", filters, _FUNC)
     return tuple(int(f) for f in filters)
 
 

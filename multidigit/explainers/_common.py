@@ -163,8 +163,8 @@ def resolve_layer(model: "keras.Model", layer: Any, default: str) -> str:
                    f"{', '.join(layer_names(model))})", layer, "explain")
     shape = getattr(model.get_layer(name).output, "shape", None)
     if shape is not None and len(shape) != 4:  # a head or dense layer: no image maps
-        raise fail("layer", f"a layer with image-shaped output (N, H, W, C), e.g. one of "
-                   f"the convolutions {convs}", f"{layer!r} (output shape {tuple(shape)})",
+        raise fail("layer", "a layer with image-shaped output (H, W, channels), e.g. a "
+                   f"Conv2D layer: {convs}", f"{layer!r} (output shape {tuple(shape)})",
                    "explain")
     return name
 
