@@ -29,6 +29,7 @@ from .errors import (  # noqa: E402  (cheap, always imported)
     MultidigitError,
     ParameterError,
     PluginWarning,
+    StorageError,
     TuningError,
 )
 
@@ -99,6 +100,7 @@ __all__ = sorted(
         "MultidigitError",
         "ParameterError",
         "PluginWarning",
+        "StorageError",
         "TuningError",
         "__version__",
     ]

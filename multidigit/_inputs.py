@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._param_validation import fail
 from .data import MultiDigitDataset, Split
-from .data.dataset import check_pixels  # the one pixel check, shared with Split
+from .data.dataset import _checked_labels, as_pixels, check_pixels  # the one pixel rule
 from .errors import DataError, ModelError
 from .heads import head_names, model_head_names
 
@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 __all__ = [
+    "as_pixels",
     "check_model",
+    "checked_split",
     "check_pixels",
     "model_image_shape",
     "resolve_data",
@@ -40,17 +42,37 @@ def _validation_of(data: Any, validation: Any) -> Split | None:
     return validation
 
 
+def checked_split(split: Split) -> Split:
+    """``split`` checked again where it is used: its labels or pixels may have been
+    changed in place since it was made (``split.labels[0, 0] = -1``).  Pixels follow
+    :func:`as_pixels`; returns a new Split only when they had to be converted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = Split(np.zeros((1, 4, 4, 1), "float32"), [[0, 4, 2]])
+    >>> s.labels[0, 0] = -1
+    >>> checked_split(s)
+    Traceback (most recent call last):
+    ...
+    multidigit.errors.DataError: split 'split': labels must be digits 0-9, ...
+    """
+    _checked_labels(split.labels, split.name)
+    images = as_pixels(split.images, f"split {split.name!r}")
+    return split if images is split.images else Split(images, split.labels, split.name)
+
+
 def resolve_data(data: Any, validation: Any) -> tuple[Split, Split | None]:
     """The training and validation splits :func:`multidigit.train` fits on."""
     train_split = training_split(data, "train")
     val_split = _validation_of(data, validation)
     if len(train_split) == 0:
         raise DataError("the training split is empty.")
-    check_pixels(train_split.images, f"split {train_split.name!r}")
+    train_split = checked_split(train_split)
     if val_split is not None and len(val_split) == 0:
         val_split = None
     if val_split is not None:
-        check_pixels(val_split.images, f"split {val_split.name!r}")
+        val_split = checked_split(val_split)
     return train_split, val_split
 
 

@@ -202,6 +202,41 @@ def _print_epochs(keras: Any) -> type:
     return PrintEpochs
 
 
+def _atomic_checkpoint(keras: Any) -> type:
+    class AtomicCheckpoint(keras.callbacks.ModelCheckpoint):
+        """``ModelCheckpoint`` saving through :func:`multidigit._io.atomic_path`: Keras
+        writes the file in place, so a kill during a save truncated the last good one."""
+
+        def _save_model(self, epoch, batch, logs):
+            from ._io import atomic_path
+
+            filepath = self._get_file_path(epoch, batch, logs)
+            if self._should_save_model(epoch, batch, logs, filepath):
+                with atomic_path(filepath, suffix=".keras") as tmp:  # Keras wants .keras
+                    self.model.save(tmp)
+
+    return AtomicCheckpoint
+
+
+def _atomic_csv(keras: Any) -> type:
+    class AtomicCSVLogger(keras.callbacks.CSVLogger):
+        """``CSVLogger`` that rewrites the whole (small) file atomically each epoch, so
+        an old log is never truncated and a full disk is one clear error."""
+
+        def on_train_begin(self, logs=None):
+            import io
+
+            self.csv_file = io.StringIO()
+
+        def on_epoch_end(self, epoch, logs=None):
+            from ._io import atomic_write
+
+            super().on_epoch_end(epoch, logs)
+            atomic_write(self.filename, self.csv_file.getvalue())
+
+    return AtomicCSVLogger
+
+
 def make_callbacks() -> dict[str, type]:
     """The callback classes by name (defined lazily: importing Keras is slow)."""
     import keras
@@ -211,4 +246,6 @@ def make_callbacks() -> dict[str, type]:
         "Timer": _timer(keras),
         "RichProgress": _rich_progress(keras),
         "PrintEpochs": _print_epochs(keras),
+        "AtomicCheckpoint": _atomic_checkpoint(keras),
+        "AtomicCSVLogger": _atomic_csv(keras),
     }

@@ -378,6 +378,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MultidigitError as exc:
         print(f"multidigit: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full or read-only disk deep inside a library: one line
+        print(f"multidigit: error: {exc.strerror or exc}"
+              + (f": {exc.filename!r}" if exc.filename else "")
+              + " (free some space or choose a writable folder)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("multidigit: interrupted; finished work is saved, run again to resume.",
               file=sys.stderr)

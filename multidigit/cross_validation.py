@@ -269,7 +269,7 @@ def cross_validate(
         k = check_int("k", k, min=2, func="cross_validate")
         fold_list = make_folds(split, k, grouped=grouped, seed=seed, _func="cross_validate")
     else:
-        fold_list = list(folds)
+        fold_list = _check_folds(folds, len(split))
     results: list[dict[str, Any]] = []
     histories: list[TrainingHistory] = []
     with progress_bar(check_bool("progress", progress, "cross_validate"),
@@ -285,6 +285,32 @@ def cross_validate(
         seed=int(seed), model_params=model_params,
         train_params={"epochs": epochs, "batch_size": batch_size, **tparams},
     )
+
+
+def _check_folds(folds: Any, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Precomputed folds: at least one; integer rows in range; no row in both parts."""
+    func = "cross_validate"
+    try:
+        pairs = [(np.asarray(tr), np.asarray(va)) for tr, va in folds]
+    except (TypeError, ValueError):
+        raise fail("folds", "a list of (train_idx, val_idx) pairs", repr(folds)[:80],
+                   func) from None
+    if not pairs:
+        raise fail("folds", "a non-empty list of (train_idx, val_idx) pairs", "[]", func)
+    for i, (tr, va) in enumerate(pairs):
+        for part, idx in (("train", tr), ("val", va)):
+            if idx.size == 0 or idx.ndim != 1 or idx.dtype.kind not in "iu":
+                raise fail(f"folds[{i}] {part} rows", "a non-empty 1-D array of integer "
+                           "row indices", f"{idx.dtype} array of shape {idx.shape}", func)
+            if idx.min() < -n or idx.max() >= n:
+                raise fail(f"folds[{i}] {part} rows", f"indices in [0, {n}) (the split "
+                           f"has {n} rows)", f"{int(idx.min())}..{int(idx.max())}", func)
+        shared = np.intersect1d(tr % n, va % n)
+        if shared.size:
+            raise fail(f"folds[{i}]", "validation rows that are not training rows",
+                       f"{shared.size} shared rows (first: {int(shared[0])})", func,
+                       "A row scored on must not be trained on.")
+    return pairs
 
 
 def _cv_params(model_params: Mapping[str, Any] | None,

@@ -15,6 +15,7 @@ __all__ = [
     "TuningError",
     "ParameterError",
     "PluginWarning",
+    "StorageError",
 ]
 
 
@@ -48,6 +49,11 @@ class ParameterError(MultidigitError, ValueError):
     every public function, raised by :mod:`multidigit._param_validation`.  The message
     names the parameter, the allowed values and the value received.
     """
+
+
+class StorageError(MultidigitError, OSError):
+    """A file or folder cannot be written (full disk, read-only filesystem, a name too
+    long); what was there before is kept.  Also an :class:`OSError`."""
 
 
 class PluginWarning(UserWarning):

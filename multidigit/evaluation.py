@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._inputs import check_model, check_pixels, model_image_shape
+from ._inputs import as_pixels, check_model, checked_split, model_image_shape
 from ._param_validation import check_bool, check_int, fail
 from ._results import Result, html_table, to_jsonable
 from .calibration import brier_score, expected_calibration_error
@@ -148,8 +148,7 @@ def _check_split(split: Any) -> Split:
         raise fail("split", "a multidigit Split", type(split).__name__, "evaluate")
     if len(split) == 0:
         raise DataError(f"split {split.name!r} is empty.")
-    check_pixels(split.images, f"split {split.name!r}")
-    return split
+    return checked_split(split)
 
 
 def _compiled_loss(model: keras.Model, split: Split, names: list[str],
@@ -295,7 +294,8 @@ class Prediction(Result):
         return html_table(rows, header, caption=caption)
 
 
-def _as_image_batch(images: Any, target: tuple[int, int, int]) -> np.ndarray:
+def _as_image_batch(images: Any, target: tuple[int, int, int],
+                    resize: bool = False) -> np.ndarray:
     """``images`` as a float32 ``(N, H, W, 1)`` batch in [0, 1] at the model's size."""
     x = np.asarray(images)
     if x.dtype.kind not in "biuf":
@@ -310,19 +310,23 @@ def _as_image_batch(images: Any, target: tuple[int, int, int]) -> np.ndarray:
             "images: convert it (e.g. images[..., :3].mean(axis=-1)) or pass a batch "
             "(N, H, W, 1)."
         )
-    check_pixels(x, "images")
-    if x.dtype.kind in "biu":
-        x = x.astype(np.float32) / 255.0  # 8-bit pixels -> [0, 1] like the datasets
-    x = x.astype(np.float32, copy=False)
+    x = as_pixels(x, "images")  # the one pixel rule (uint8 / 255, bool 0/1, float [0, 1])
     if x.ndim == 2:  # one (H, W) image
         x = x[None, ..., None]
     elif x.ndim == 3:
-        # (H, W, 1) is one image; anything else is a batch (N, H, W)
-        x = x[None] if x.shape[-1] == 1 and x.shape[:2] == target[:2] else x[..., None]
+        # (H, W, 1) is one image (a batch of 1-pixel-wide images is no input); else a
+        # batch (N, H, W)
+        x = x[None] if x.shape[-1] == 1 and x.shape[1] != 1 else x[..., None]
     if x.ndim != 4 or x.shape[-1] != 1:
         raise DataError(
             f"images must be (N, H, W, 1), (N, H, W) or one (H, W) image, got "
             f"{np.shape(images)}; convert colour images to grey first."
+        )
+    if x.shape[1:3] != tuple(target[:2]) and -1 not in target[:2] and not resize:
+        raise DataError(
+            f"the images are {x.shape[1]}x{x.shape[2]} pixels, the model reads "
+            f"{target[0]}x{target[1]}; resize them (load_dataset(image_size=...)) or pass "
+            f"image_size={tuple(x.shape[1:3])} to resize them to the model's input."
         )
     if x.shape[1:3] != tuple(target[:2]) and -1 not in target[:2]:
         from keras import ops
@@ -372,12 +376,14 @@ def predict(
     model : keras.Model
         A trained model from :func:`multidigit.build_model`.
     images_or_png_paths : array, path, folder or list of paths
-        An array ``(N, H, W, 1)``, ``(N, H, W)`` or one ``(H, W)`` image (floats in
-        [0, 1], or 8-bit integers which are divided by 255); a Split; or image
-        files: one path, a list of paths, or a folder (searched recursively).
-        Images of another size are resized to the model's input.
-    image_size : (H, W), optional
-        Size to resize files to; default: the model's input size.
+        An array ``(N, H, W, 1)``, ``(N, H, W)``, one ``(H, W, 1)`` or ``(H, W)``
+        image (floats in [0, 1], ``uint8`` divided by 255, ``bool`` read as 0/1; other
+        integer types are refused: see :doc:`/bad_inputs`); a Split; or image files:
+        one path, a list of paths, or a folder (searched recursively).  Files of
+        another size are resized to the model's input; arrays must have its size.
+    image_size : int or (H, W), optional
+        Size to resize files (and arrays, from that size) to before the model's own
+        size; default: the model's input size.
     batch_size : int
         Inference batch size.
     prepare : bool
@@ -407,9 +413,12 @@ def predict(
     """
     from keras import ops
 
+    from .data.decoding import check_image_size
+
     batch_size = check_int("batch_size", batch_size, min=1, func="predict")
     target = model_image_shape(model)
-    size = tuple(image_size) if image_size is not None else target[:2]
+    image_size = check_image_size(image_size, "predict")
+    size = image_size if image_size is not None else target[:2]
     x, paths = _read_inputs(images_or_png_paths, size)
     if check_bool("prepare", prepare, "predict"):
         from .handwriting import prepare_batch
@@ -418,7 +427,7 @@ def predict(
         x = prepare_batch(x, n_heads, image_size=size if -1 not in size else (84, 84))
     x = _as_image_batch(x, target if image_size is None else (*size, 1))
     if image_size is not None and tuple(x.shape[1:3]) != tuple(target[:2]) and -1 not in target:
-        x = _as_image_batch(x, target)
+        x = _as_image_batch(x, target, resize=True)
     names = [n for n in model_head_names(model) if n.startswith("digit_")]
     if not names:
         raise ModelError(f"model {model.name!r} has no digit_k outputs; use build_model.")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._inputs import as_pixels
 from ._param_validation import check_int, fail
 from ._results import Result, figure_html, html_table
 from .errors import ExplainerError
@@ -46,12 +47,10 @@ def _to_float_array(images: Any, func: str) -> np.ndarray:
         x = np.asarray(images)
     except Exception:  # noqa: BLE001 - exotic inputs get the one clear error below
         x = np.asarray(None)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise fail("images", "a numeric array (N, H, W, C), one image or a dataset Split",
                    type(images).__name__, func)
-    return x.astype(np.float32, copy=False)
+    return as_pixels(x, "images")  # the one pixel rule of every entry point
 
 
 def as_image_batch(model: "keras.Model", images: Any, func: str = "explain") -> np.ndarray:

@@ -95,13 +95,18 @@ def _optional(check, name: str, value: Any, **kw: Any) -> Any:
     return None if value is None else check(name, value, func=_FUNC, **kw)
 
 
+#: Most filters per convolution: 10**9 ran out of memory in TensorFlow (a raw error).
+_MAX_FILTERS = 4096
+
+
 def _check_filters(filters: Any) -> tuple[int, ...] | None:
     if filters is None:
         return None
     ok = isinstance(filters, Sequence) and not isinstance(filters, str) and len(filters) > 0
     if not ok or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool)
-                         and f >= 1 for f in filters):
-        raise fail("filters", "a non-empty sequence of integers >= 1", filters, _FUNC)
+                         and 1 <= f <= _MAX_FILTERS for f in filters):
+        raise fail("filters", "a non-empty sequence of integers >= 1 (at most "
+                   f"{_MAX_FILTERS})", filters, _FUNC)
     return tuple(int(f) for f in filters)
 
 
@@ -250,9 +255,16 @@ def build_model(
 
     reg = keras.regularizers.L2(arch.l2) if arch.l2 > 0 else None
     inputs = keras.Input(shape=shape, name="image")
-    x = _layout(_resize(inputs, arch), arch, seed, n_digits)
-    x = _augment(_windows(x, arch, n_digits), arch, seed, n_digits)
-    feats = _dense_block(_conv_blocks(x, arch, reg), arch, reg, n_digits)
+    try:
+        x = _layout(_resize(inputs, arch), arch, seed, n_digits)
+        x = _augment(_windows(x, arch, n_digits), arch, seed, n_digits)
+        feats = _dense_block(_conv_blocks(x, arch, reg), arch, reg, n_digits)
+    except ValueError as exc:  # an input too small for the preset's convolutions
+        if "zero or negative" not in str(exc):
+            raise
+        raise fail("input_shape", f"an image large enough for preset {preset!r} "
+                   f"({len(arch.filters)} convolution blocks): e.g. 28x28 or more",
+                   tuple(shape), _FUNC) from None
     names = head_names(n_digits)
     exact = objective == "exact"
     head = ProbabilityHead if exact else keras.layers.Dense
@@ -350,6 +362,31 @@ def load_model(
     except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise ModelError(f"model file {str(path)!r} is damaged and cannot be read ({exc}); "
                          "save the model again with multidigit.save_model.") from exc
+    except (ValueError, TypeError, AttributeError, ImportError) as exc:
+        raise ModelError(f"model file {str(path)!r} {_refusal(exc)}") from exc
+
+
+def _refusal(exc: BaseException) -> str:
+    """Keras' error on a hostile or foreign ``.keras`` file, said plainly (its own
+    message suggests decorating classes, which sends the user the wrong way)."""
+    import re
+
+    msg = str(exc)
+    if "Lambda" in msg:
+        return ("holds a Lambda layer (Python code, which could do anything); it is "
+                "refused in safe mode. Pass safe_mode=False only for a file you trust.")
+    found = re.search(r"locate class '([^']+)'|deserialize '([^']+)'", msg)
+    if found:
+        return (f"names a class that is not a Keras or multidigit layer "
+                f"({found.group(1) or found.group(2)!r}); it was not written by "
+                "multidigit.save_model, so it is not loaded. Use a model file you trust.")
+    if "weights.h5" in msg or "weights.npz" in msg:
+        return "holds no weights; save the model again with multidigit.save_model."
+    if "could not be loaded" in msg or "shape" in msg:
+        return ("holds weights that do not fit its layers (another model's weights?); "
+                "save the model again with multidigit.save_model.")
+    return (f"cannot be loaded ({type(exc).__name__}: {msg[:200]}); save the model again "
+            "with multidigit.save_model.")
 
 
 def _check_keras_archive(path: Path) -> None:

@@ -8,9 +8,12 @@ The bottom layer of the explain machinery: it imports only the standard library 
   ``known_implementations``: ``import multidigit`` stays cheap and the explainer
   modules never need to import the registry back.
 * Third-party explainers come from the ``multidigit.explainers`` entry-point group,
-  scanned on the first lookup.  A plugin that fails to import, clashes with a taken
-  name, or replaces a built-in with ``override=True`` gives a
-  :class:`~multidigit.errors.PluginWarning`; it never breaks ``import multidigit``.
+  imported only when a name that is not built in is looked up, or when
+  :func:`list_explainers` lists every name: a slow plugin never delays the built-ins.
+  A plugin that fails to import (any exception, ``SystemExit`` included; only
+  ``KeyboardInterrupt`` passes), clashes with a taken name, or replaces a built-in with
+  ``override=True`` gives a :class:`~multidigit.errors.PluginWarning`; it never breaks
+  ``import multidigit`` nor ends the interpreter.
 
 Examples
 --------
@@ -167,7 +170,7 @@ def _register_entry_point(ep: importlib.metadata.EntryPoint) -> None:
     try:
         cls = ep.load()
     except BaseException as exc:  # noqa: BLE001 - any failure only skips the plugin
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if isinstance(exc, KeyboardInterrupt):  # SystemExit too is the plugin's failure
             raise
         warnings.warn(
             f"{where} failed to import and was skipped: {type(exc).__name__}: {exc}. "
@@ -244,14 +247,19 @@ def get_explainer(name: str) -> type:
 
 
 def lookup_explainer(name: Any, param: str = "name", func: str = "get_explainer") -> type:
-    """:func:`get_explainer`, with the error naming ``func``'s parameter ``param``."""
-    _load_plugins()
-    with _LOCK:
-        cls = _REGISTRY.get(name) if isinstance(name, str) else None
-        if cls is not None:
-            return cls
-        if isinstance(name, str) and name in BUILTINS:
-            return _load_builtin(name)
+    """:func:`get_explainer`, with the error naming ``func``'s parameter ``param``.
+
+    Plugins are imported only for a name that is neither registered nor built in.
+    """
+    for attempt in range(2):
+        with _LOCK:
+            cls = _REGISTRY.get(name) if isinstance(name, str) else None
+            if cls is not None:
+                return cls
+            if isinstance(name, str) and name in BUILTINS:
+                return _load_builtin(name)
+        if attempt == 0 and isinstance(name, str):
+            _load_plugins()
     raise ParameterError(
         f"{func}(): unknown explainer {name!r}: {param} must be one of "
         f"{', '.join(map(repr, list_explainers()))}. Third-party explainers register "

@@ -12,8 +12,10 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
+from typing import Any
 
 from ._param_validation import fail
 
@@ -56,6 +58,30 @@ def _onecycle(base: float, epochs: int) -> Callable[[float], float]:
     return onecycle
 
 
+def _checked_callable(schedule: Callable[..., Any], base: float) -> Callable[[float], float]:
+    """A user's ``f(epoch, lr)``, checked: two arguments, a finite rate > 0 each epoch."""
+    try:
+        inspect.signature(schedule).bind(0, base)
+    except TypeError:
+        raise fail("schedule", "a callable f(epoch, lr) -> lr taking two arguments",
+                   repr(schedule), "train") from None
+    except ValueError:  # no signature (some builtins): checked by the call below
+        pass
+
+    def lr_at(t: float) -> float:
+        value = schedule(int(t), base)
+        try:
+            lr = float(value)
+        except (TypeError, ValueError):
+            lr = math.nan
+        if not (math.isfinite(lr) and lr > 0):
+            raise fail("schedule", "a callable returning a finite learning rate > 0",
+                       f"{value!r} at epoch {int(t)}", "train")
+        return lr
+
+    return lr_at
+
+
 def schedule_function(
     schedule: ScheduleLike, *, epochs: int, learning_rate: float
 ) -> Callable[[float], float]:
@@ -88,7 +114,7 @@ def schedule_function(
     """
     base = float(learning_rate)
     if callable(schedule):
-        return lambda t: float(schedule(int(t), base))
+        return _checked_callable(schedule, base)
     if schedule == "constant":
         return lambda t: base
     if schedule == "step":

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -243,10 +244,16 @@ def train(
         check_model(model, val_split, need_compiled=True)
     epochs, batch_size, patience = _check_train_args(
         epochs, batch_size, patience, pipeline, checkpoint, schedule, learning_rate)
+    seed = check_int("seed", seed, min=0, max=2**32 - 1, func="train")
+    callbacks = _check_callbacks(callbacks)
     if epochs is None:
         epochs = default_epochs(len(train_split), batch_size)
     base_lr = float(learning_rate) if learning_rate is not None else current_lr(model)
+    if not (math.isfinite(base_lr) and base_lr > 0):
+        raise fail("learning_rate", "a finite number > 0 (the optimizer's rate is "
+                   f"{base_lr})", learning_rate, "train")
     lr_fn = schedule_function(schedule, epochs=epochs, learning_rate=base_lr)
+    lr_fn(0)  # a bad callable schedule fails now, not inside model.fit
     keras.utils.set_random_seed(int(seed))
     monitor = "val_loss" if val_split is not None else "loss"
     cbs, timer, es = _callbacks(
@@ -321,6 +328,34 @@ def _check_train_args(epochs: Any, batch_size: Any, patience: Any, pipeline: Any
     return epochs, batch_size, patience
 
 
+def _check_callbacks(callbacks: Any) -> list[Any]:
+    """``callbacks`` as a list of Keras callbacks, or one clear error."""
+    import keras
+
+    ok = isinstance(callbacks, (list, tuple))
+    if ok:
+        bad = [c for c in callbacks if not isinstance(c, keras.callbacks.Callback)]
+        ok = not bad
+    if not ok:
+        shown = callbacks if not isinstance(callbacks, (list, tuple)) else bad[0]
+        raise fail("callbacks", "a list of keras.callbacks.Callback objects", repr(shown),
+                   "train", "Early stopping is built in: early_stopping=True.")
+    return list(callbacks)
+
+
+def _writable(path: Any) -> Path:
+    """``path`` with its folder made; a read-only or full disk is one clear error now,
+    not after the first epoch."""
+    from ._io import storage_error
+
+    path = Path(path).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, path) from None
+    return path
+
+
 def _callbacks(schedule: ScheduleLike, lr_fn: Any, monitor: str, *, early_stopping: bool,
                patience: int, checkpoint: Any, log_csv: Any, tensorboard: Any,
                progress: bool, verbose: bool, epochs: int) -> tuple[list[Any], Any, Any]:
@@ -340,13 +375,10 @@ def _callbacks(schedule: ScheduleLike, lr_fn: Any, monitor: str, *, early_stoppi
                                            restore_best_weights=True)
         cbs.append(es)
     if checkpoint is not None:
-        path = Path(checkpoint).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cbs.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor,
-                                                   save_best_only=True))
+        path = _writable(checkpoint)
+        cbs.append(cb["AtomicCheckpoint"](str(path), monitor=monitor, save_best_only=True))
     if log_csv is not None:
-        Path(log_csv).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        cbs.append(keras.callbacks.CSVLogger(str(Path(log_csv).expanduser())))
+        cbs.append(cb["AtomicCSVLogger"](str(_writable(log_csv))))
     if tensorboard is not None:
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard).expanduser())))
     if check_bool("progress", progress, "train"):

@@ -66,8 +66,6 @@ CASES = [
                  id="explain-batch_size"),
     pytest.param(explain, (np.zeros((2, 30, 30, 1)),), {}, "images", "(N, 28, 28, 1)",
                  id="explain-images-shape"),
-    pytest.param(explain, (np.full((1, 28, 28, 1), np.nan),), {}, "images", "finite",
-                 id="explain-images-nan"),
     pytest.param(explain, (X, "saliency"), {"smoth": 3}, "smoth", "smooth",
                  id="explain-unknown-option"),
     pytest.param(explain, (X, "saliency"), {"score": "prob"}, "score", "'logit'",

@@ -98,3 +98,46 @@ def test_study_console_has_no_tensorflow_chatter(tmp_path):
                 and not (len(ln.rsplit(" ", 1)[0]) <= 80 and "/" in ln.rsplit(" ", 1)[-1])]
     assert not too_wide, too_wide
     assert f"report: {tmp_path / 'study' / 'report.html'}" in proc.stderr
+
+
+# ---------------------------------------------------------------- issue 26
+def _full_disk(monkeypatch, code=28):
+    import os
+
+    from multidigit import _io
+
+    def full(*a, **k):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(_io, "_new_temp", full)
+
+
+@pytest.mark.parametrize("argv", [
+    ["data", "generate", "OUT", "--images-per-class", "1"],
+    ["data", "export", "OUT", "--data", "mini", "--images-per-class", "1"],
+    ["study", "--out", "OUT", "--quick"],
+])
+@pytest.mark.parametrize("code", [28, 30])
+def test_full_or_read_only_disk_gives_one_line_and_exit_2(tmp_path, monkeypatch, capsys,
+                                                          argv, code):
+    from multidigit.cli import main
+
+    _full_disk(monkeypatch, code)
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert ("disk is full" if code == 28 else "read-only") in err
+
+
+def test_tune_directory_that_is_a_file_gives_one_line(tmp_path, capsys):
+    from multidigit.cli import main
+
+    a_file = tmp_path / "file"
+    a_file.write_text("mine")
+    rc = main(["tune", "--data", "mini", "--images-per-class", "1", "--image-size", "28",
+               "--max-trials", "1", "--epochs", "1", "--directory", str(a_file)])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert a_file.read_text() == "mine"

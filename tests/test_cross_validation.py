@@ -97,3 +97,16 @@ def test_cross_validate_errors(tiny_ds):
     cv = md.CrossValidationResult(folds=[], histories=[], k=2, grouped=True, seed=0)
     with pytest.raises(ParameterError, match="metric"):
         cv.scores("accuracy")
+
+
+# ------------------------------------------------------------------ issue 26
+@pytest.mark.parametrize("folds, message", [
+    ([], "non-empty"),
+    ([(np.arange(0, 20), np.arange(10, 30))], "not training rows"),
+    ([(np.arange(0, 10), np.array([10, 10**6]))], r"indices in \[0"),
+    ([(np.arange(0, 10), np.array([], int))], "non-empty 1-D"),
+])
+def test_precomputed_folds_are_checked(tiny_ds, folds, message):
+    with pytest.raises(md.ParameterError, match=message):
+        md.cross_validate(tiny_ds.train.subset(np.arange(40)), folds=folds, epochs=1,
+                          model_params={"preset": "small"})

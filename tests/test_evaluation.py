@@ -175,3 +175,58 @@ def test_predict_rejects_bad_pixels(learned_model, small_ds, bad):
         md.predict(learned_model, images)
     with pytest.raises(md.DataError, match="pixels"):
         md.predict(learned_model, np.full((2, 28, 28, 1), bad, np.float32))
+
+
+# ------------------------------------------------------------------ issue 26
+@pytest.fixture(scope="module")
+def tiny_model():
+    return md.build_model(input_shape=(28, 28, 1), preset="small", filters=(4,),
+                          dense_units=8, seed=0)
+
+
+def test_one_pixel_rule_for_splits_evaluate_and_predict(tiny_model, tiny_ds):
+    """uint8 Splits were kept at 0-255 by evaluate (loss 107.8 against 6.75)."""
+    split = tiny_ds.test.subset(np.arange(8))
+    pixels = np.rint(split.images * 255).astype(np.uint8)
+    as_uint8 = md.Split(pixels, split.labels, "test")
+    assert as_uint8.images.dtype == np.float32 and as_uint8.images.max() <= 1.0
+    a, b = md.evaluate(tiny_model, split), md.evaluate(tiny_model, as_uint8)
+    assert a.loss == pytest.approx(b.loss, rel=1e-3)
+    assert md.predict(tiny_model, pixels).labels == md.predict(tiny_model, split).labels
+
+
+def test_masks_are_zero_one_and_other_integers_are_refused(tiny_model, tiny_ds):
+    """Boolean masks and int64 0/1 arrays were divided by 255: every image read '423'."""
+    mask = tiny_ds.test.images[:4] > 0.5
+    ref = md.predict(tiny_model, mask.astype(np.float32)).labels
+    assert md.predict(tiny_model, mask).labels == ref
+    with pytest.raises(md.DataError, match="int64 pixels are ambiguous"):
+        md.predict(tiny_model, mask.astype(np.int64))
+    with pytest.raises(md.DataError, match="ambiguous"):
+        md.Split(mask.astype(np.int64), tiny_ds.test.labels[:4])
+
+
+def test_predict_refuses_an_image_of_another_size(tiny_model):
+    """predict(model_28x28, one_84x84x1_image) returned 84 predictions."""
+    with pytest.raises(md.DataError, match="84x84 pixels, the model reads 28x28"):
+        md.predict(tiny_model, np.zeros((84, 84, 1), np.float32))
+    pred = md.predict(tiny_model, np.zeros((84, 84, 1), np.float32), image_size=(84, 84))
+    assert len(pred) == 1
+
+
+@pytest.mark.parametrize("size", [(0, 0), "abc", (100000, 100000), (28,), -3])
+def test_predict_checks_image_size(tiny_model, size):
+    with pytest.raises(ParameterError, match="image_size"):
+        md.predict(tiny_model, np.zeros((1, 28, 28, 1), np.float32), image_size=size)
+    assert len(md.predict(tiny_model, np.zeros((1, 28, 28)), image_size=28)) == 1
+
+
+def test_evaluate_checks_labels_changed_after_the_split_was_made(tiny_model, tiny_ds):
+    split = tiny_ds.test.subset(np.arange(4))
+    split.labels[0, 0] = -1
+    with pytest.raises(md.DataError, match="labels must be digits 0-9"):
+        md.evaluate(tiny_model, split)
+    split.labels[0, 0] = 1
+    split.images = split.images * 255  # in place, after it was checked
+    with pytest.raises(md.DataError, match=r"float pixels must lie in \[0, 1\]"):
+        md.evaluate(tiny_model, split)

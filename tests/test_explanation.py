@@ -472,3 +472,23 @@ def test_every_explainer_works_on_the_default_model(default_model, x, method):
     maps = np.asarray(ex.maps)
     assert maps.size and np.isfinite(maps).all()
     assert np.abs(maps).max() > 0  # a map, not an empty answer
+
+
+# ------------------------------------------------------------------ issue 26
+@pytest.mark.parametrize("bad, message", [
+    ("x255", r"float pixels must lie in \[0, 1\]"),
+    ("minus", "must not be negative"),
+    ("int64", "int64 pixels are ambiguous"),
+    ("nan", "NaN or infinite"),  # a DataError like predict's (was a ParameterError)
+])
+def test_explain_checks_pixels_like_predict(random_model, x, bad, message):
+    images = {"x255": x * 255, "minus": x - 0.5,
+              "int64": np.rint(x * 255).astype(np.int64),
+              "nan": np.full_like(x, np.nan)}[bad]
+    with pytest.raises(md.DataError, match=message):
+        md.explain(random_model, images, "saliency")
+
+
+def test_gradcam_on_a_head_layer_is_one_clear_error(random_model, x):
+    with pytest.raises(md.ParameterError, match="image-shaped output"):
+        md.explain(random_model, x, "gradcam", layer="digit_0")

@@ -346,3 +346,94 @@ def test_study_presets_are_unchanged():
         assert [model.get_layer(n).filters for n in conv_layer_names(model)] == filters
         assert not any(n.startswith(("resize", "augment", "column", "vpool")) for n in names)
         assert len(model.get_layer("dense")._inbound_nodes) == 1
+
+
+# ---------------------------------------------------------------- issue 26
+def _tiny(filters=(4,)):
+    return md.build_model(input_shape=(28, 28, 1), preset="small", filters=filters,
+                          dense_units=8, seed=0)
+
+
+def _rewrite(src, dst, config=None, drop_weights=False, weights_from=None):
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        items = {n: z.read(n) for n in z.namelist()}
+    if config is not None:
+        items["config.json"] = json.dumps(config(json.loads(items["config.json"]))).encode()
+    if drop_weights:
+        items.pop("model.weights.h5")
+    if weights_from is not None:
+        with zipfile.ZipFile(weights_from) as z:
+            items["model.weights.h5"] = z.read("model.weights.h5")
+    with zipfile.ZipFile(dst, "w") as z:
+        for n, b in items.items():
+            z.writestr(n, b)
+    return dst
+
+
+def _names(module, cls):
+    def edit(cfg):
+        cfg.update(module=module, class_name=cls)
+        cfg.pop("registered_name", None)
+        return cfg
+    return edit
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory):
+    import keras
+
+    d = tmp_path_factory.mktemp("hostile")
+    good = md.save_model(_tiny(), d / "good.keras")
+    other = md.save_model(_tiny(filters=(6,)), d / "other.keras")
+    inp = keras.Input((28, 28, 1))
+    keras.Model(inp, keras.layers.Lambda(lambda t: t * 2)(inp)).save(d / "lambda.keras")
+    return {
+        "lambda": (d / "lambda.keras", "Lambda layer"),
+        "evilpkg": (_rewrite(good, d / "e.keras", _names("evilpkg", "Evil")), "'Evil'"),
+        "os.system": (_rewrite(good, d / "o.keras", _names("os", "system")), "'system'"),
+        "unknown": (_rewrite(good, d / "u.keras", _names("keras.src.models.functional",
+                                                         "Nope")), "Nope"),
+        "no weights": (_rewrite(good, d / "n.keras", drop_weights=True), "no weights"),
+        "other weights": (_rewrite(good, d / "w.keras", weights_from=other),
+                          "another model's weights"),
+    }
+
+
+@pytest.mark.parametrize("case", ["lambda", "evilpkg", "os.system", "unknown", "no weights",
+                                  "other weights"])
+def test_load_model_refuses_hostile_files_with_one_clear_error(hostile_files, case):
+    path, message = hostile_files[case]
+    with pytest.raises(md.ModelError, match=message) as info:
+        md.load_model(path)
+    assert "from_config" not in str(info.value) and "decorated" not in str(info.value)
+
+
+def test_save_model_long_name_and_full_disk(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from multidigit import _io
+
+    model = _tiny()
+    long = tmp_path / ("m" * 234 + ".keras")  # 240 characters: legal, temp name was not
+    md.save_model(model, long)
+    assert md.load_model(long).count_params() == model.count_params()
+    before = long.read_bytes()
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_io, "_new_temp", full)
+    with pytest.raises(md.StorageError, match="disk is full"):
+        md.save_model(model, long)
+    assert long.read_bytes() == before
+
+
+@pytest.mark.parametrize("kwargs", [{"input_shape": (2, 2, 1), "preset": "baseline"},
+                                    {"input_shape": (28, 28, 1), "filters": [10**9]}])
+def test_build_model_refuses_impossible_shapes_and_sizes(kwargs):
+    with pytest.raises(ParameterError, match="input_shape|filters"):
+        md.build_model(**kwargs)

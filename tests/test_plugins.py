@@ -172,3 +172,42 @@ def test_plugin_overriding_builtin_at_import_warns(registry, tmp_path):
                                            r"'saliency'"):
         md.list_explainers()
     assert md.get_explainer("saliency").__module__ == "override_mod"
+
+
+# ---------------------------------------------------------------- issue 26
+def _run_with_plugin(tmp_path, module_code: str, code: str) -> subprocess.CompletedProcess:
+    site = _fake_dist(tmp_path, "bad_plugin", "bad = bad_plugin_mod:Explainer",
+                      "bad_plugin_mod", module_code)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_plugin_raising_system_exit_is_a_warning(tmp_path):
+    """A plugin raising SystemExit at import ended the interpreter without a word."""
+    code = (
+        "import warnings, multidigit\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    names = multidigit.list_explainers()\n"
+        "assert 'bad' not in names and 'saliency' in names\n"
+        "assert any(issubclass(x.category, multidigit.PluginWarning)\n"
+        "           and 'SystemExit' in str(x.message) for x in w)\n"
+        "print('OK')\n"
+    )
+    proc = _run_with_plugin(tmp_path, "raise SystemExit(3)\n", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "OK"
+
+
+def test_builtins_do_not_wait_for_plugins(tmp_path):
+    """A plugin sleeping at import blocked even the built-in explainers (41 s)."""
+    code = (
+        "import sys, multidigit\n"
+        "cls = multidigit.get_explainer('saliency')\n"
+        "print('bad_plugin_mod' in sys.modules)\n"
+    )
+    proc = _run_with_plugin(tmp_path, "import time\ntime.sleep(5)\n", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"  # the plugin was never imported

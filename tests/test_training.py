@@ -269,3 +269,91 @@ def test_training_is_backend_agnostic_on_jax(tmp_path):
     assert out["feature_maps"][0] == 2
     assert out["shared_deterministic"] and out["shared_round_trip"]
     assert "KERAS_BACKEND=tensorflow" in out["saliency_error"]
+
+
+# ------------------------------------------------------------------ issue 26
+_TRAIN_KILLED = (
+    "import os, signal, sys\n"
+    "import numpy as np\n"
+    "import multidigit as md\n"
+    "from multidigit import _io\n"
+    "_io._step = lambda n: n == 'written' and os.kill(os.getpid(), signal.SIGKILL)\n"
+    "rng = np.random.default_rng(0)\n"
+    "s = md.Split(rng.random((16, 28, 28, 1), dtype='float32'),\n"
+    "             rng.integers(0, 10, (16, 3)), 'train')\n"
+    "m = md.build_model(input_shape=(28, 28, 1), preset='small', filters=(4,),\n"
+    "                   dense_units=8, seed=0)\n"
+    "md.train(m, s, validation=s, epochs=1, batch_size=8, checkpoint=sys.argv[1],\n"
+    "         early_stopping=False)\n"
+)
+
+
+def test_checkpoint_killed_while_saving_keeps_the_old_one(tmp_path):
+    """Keras' ModelCheckpoint wrote in place: a kill truncated the last good file."""
+    import subprocess
+    import sys
+
+    ckpt = tmp_path / "ck.keras"
+    ckpt.write_bytes(b"the previous checkpoint")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    rc = subprocess.run([sys.executable, "-c", _TRAIN_KILLED, str(ckpt)], env=env).returncode
+    assert rc == -9
+    assert ckpt.read_bytes() == b"the previous checkpoint"
+    assert [n for n in os.listdir(tmp_path) if not n.startswith(".md-")] == ["ck.keras"]
+
+
+@pytest.mark.parametrize("what", ["checkpoint", "log_csv"])
+def test_full_disk_while_training_is_one_clear_error(tmp_path, monkeypatch, tiny_train, what):
+    import errno
+
+    from multidigit import _io
+
+    target = tmp_path / ("ck.keras" if what == "checkpoint" else "log.csv")
+    target.write_text("old")
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_io, "_new_temp", full)
+    with pytest.raises(md.StorageError, match="disk is full"):
+        md.train(_tiny_model(), tiny_train, epochs=1, batch_size=64, early_stopping=False,
+                 **{what: target})
+    assert target.read_text() == "old"
+
+
+def test_read_only_folder_for_the_checkpoint_is_one_clear_error(tmp_path, monkeypatch,
+                                                                tiny_train):
+    import errno
+    from pathlib import Path
+
+    def read_only(self, *a, **k):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(md.StorageError, match="read-only"):
+        md.train(_tiny_model(), tiny_train, epochs=1, checkpoint=tmp_path / "a" / "c.keras")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"schedule": lambda e, lr: -1.0}, "finite learning rate > 0"),
+    ({"schedule": lambda e, lr: float("nan")}, "finite learning rate > 0"),
+    ({"schedule": lambda e: 1e-3}, "taking two arguments"),
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"seed": -1}, "seed"),
+    ({"seed": 2**40}, "seed"),
+    ({"callbacks": [object()]}, "callbacks"),
+    ({"callbacks": "early"}, "callbacks"),
+])
+def test_train_refuses_bad_rates_seeds_and_callbacks(tiny_train, kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        md.train(_tiny_model(), tiny_train, epochs=1, **kwargs)
+
+
+def test_train_on_uint8_split_equals_float_split(tiny_train):
+    as_uint8 = md.Split(np.rint(tiny_train.images * 255).astype(np.uint8), tiny_train.labels)
+    a = md.train(_tiny_model(), tiny_train, epochs=1, batch_size=64, pipeline="arrays",
+                 augment=False)
+    b = md.train(_tiny_model(), as_uint8, epochs=1, batch_size=64, pipeline="arrays",
+                 augment=False)
+    assert as_uint8.images.dtype == np.float32 and as_uint8.images.max() <= 1.0
+    assert b["loss"][0] == pytest.approx(a["loss"][0], rel=1e-5)  # the same pixels

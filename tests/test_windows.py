@@ -261,12 +261,12 @@ def test_follow_columns_is_saved_with_the_layer():
 
 
 def _layout_model(**fields):
+    from dataclasses import replace
+
     import keras
 
     from multidigit._blocks import _layout
     from multidigit.presets import PRESETS
-
-    from dataclasses import replace
 
     arch = replace(PRESETS["shared"], **fields)
     image = keras.Input((84, 84, 1))

@@ -100,6 +100,46 @@ def check_pixels(images: np.ndarray, what: str = "images") -> None:
         raise DataError(f"{what}: integer pixels must lie in [0, 255] (max {int(hi)}).")
 
 
+def as_pixels(images: Any, what: str = "images") -> np.ndarray:
+    """The one pixel rule of every entry point (Split, train, evaluate, predict, explain).
+
+    * ``uint8``: grey levels 0-255, divided by 255;
+    * ``bool``: a mask, read as 0 and 1;
+    * float: must lie in [0, 1] (no NaN or infinity);
+    * any other integer type (``int64``, ``uint16``, ...) is refused: 0/1 or 0-255 cannot
+      be told apart, so the caller says which (``astype("uint8")`` or ``/ 255``).
+
+    Returns float32 (the same array when it already is valid float32).
+
+    Examples
+    --------
+    >>> as_pixels(np.array([[0, 255]], np.uint8)).tolist()
+    [[0.0, 1.0]]
+    >>> as_pixels(np.array([[False, True]])).tolist()
+    [[0.0, 1.0]]
+    >>> as_pixels(np.array([[0, 1]]))
+    Traceback (most recent call last):
+    ...
+    multidigit.errors.DataError: images: int64 pixels are ambiguous ...
+    """
+    x = np.asarray(images)
+    if x.dtype == bool:
+        return x.astype(np.float32)
+    if x.dtype.kind in "iu" and x.dtype != np.uint8:
+        raise DataError(
+            f"{what}: {x.dtype} pixels are ambiguous (0/1 or 0-255?); pass uint8 grey "
+            "levels 0-255 (images.astype('uint8')) or floats in [0, 1] (images / 255)."
+        )
+    if x.dtype.kind not in "uf":
+        raise DataError(f"{what}: pixels must be numbers, got an array of {x.dtype}.")
+    check_pixels(x, what)
+    if x.dtype == np.uint8:
+        out = x.astype(np.float32)
+        out /= np.float32(255.0)  # a division, as _to_float: the same float32 bits
+        return out
+    return x.astype(np.float32, copy=False)
+
+
 @dataclass
 class Split:
     """One split (train, val or test) of a multi-digit dataset.
@@ -134,7 +174,7 @@ class Split:
     name: str = "split"
 
     def __post_init__(self) -> None:
-        self.images = np.asarray(self.images)
+        self.images = as_pixels(self.images, f"split {self.name!r}")
         self.labels = _checked_labels(self.labels, self.name)
         if self.images.ndim == 3:
             self.images = self.images[..., None]
@@ -148,7 +188,6 @@ class Split:
                 f"split {self.name!r}: labels must have shape (N, n_digits) with N = "
                 f"{len(self.images)} images, got {self.labels.shape}."
             )
-        check_pixels(self.images, f"split {self.name!r}")
 
     def __len__(self) -> int:
         return int(self.images.shape[0])

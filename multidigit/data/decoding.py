@@ -9,6 +9,7 @@ byte-identical to the study's per-image ``Image.resize``.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,6 +24,10 @@ from .dataset import _to_float
 __all__ = ["read_images"]
 
 _DECODE_BLOCK = 256  # images per task: decoded at native size, then resized together
+#: The most pixels one image may have: Pillow's decompression-bomb limit
+#: (``PIL.Image.MAX_IMAGE_PIXELS``, about 9,459 x 9,459), applied to every decoder and
+#: to ``image_size``.  A 389 KB PNG can hold 20,000 x 20,000 pixels (5 GB decoded).
+MAX_PIXELS = 89_478_485
 
 try:  # OpenCV is a dependency, but decoding falls back to PIL without it.
     import cv2 as _cv2  # type: ignore[import-not-found]
@@ -40,9 +45,12 @@ def check_image_size(image_size: Any, func: str = "load_dataset") -> tuple[int, 
         h, w = image_size
         check_int("image_size", h, min=1)
         check_int("image_size", w, min=1)
+        if int(h) * int(w) > MAX_PIXELS:
+            raise ValueError
     except (TypeError, ValueError):
         raise fail("image_size", "None, an integer >= 1 or a pair (height, width) of "
-                   "integers >= 1", image_size, func) from None
+                   f"integers >= 1, at most {MAX_PIXELS:,} pixels", image_size,
+                   func) from None
     return int(h), int(w)
 
 
@@ -113,7 +121,9 @@ class _opencv_settings:
             self.threads = _cv2.getNumThreads()
             _cv2.setNumThreads(1)
             self.level = _cv2.utils.logging.getLogLevel()
-            _cv2.utils.logging.setLogLevel(_cv2.utils.logging.LOG_LEVEL_ERROR)
+            # silent: a corrupt PNG's "[ERROR:0@...] readHeader" lines reached stderr;
+            # PIL then reads the file or we raise one DataError naming it
+            _cv2.utils.logging.setLogLevel(_cv2.utils.logging.LOG_LEVEL_SILENT)
         except Exception:  # pragma: no cover - an OpenCV without these
             pass
 
@@ -141,13 +151,56 @@ def _unreadable_msg(path: str, exc: OSError) -> str:
     return _corrupt_msg(path, exc)
 
 
+def _header_size(path: str) -> tuple[int, int] | None:
+    """(width, height) from the file's header, without decoding (None: unknown format).
+
+    A PNG's size sits at bytes 16-24 (read by hand: one small read); other formats go
+    through PIL's lazy ``Image.open``, which parses the header only.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except Exception:  # noqa: BLE001 - not an image PIL knows: the decoders say so
+        return None
+
+
+def _check_file(path: str) -> None:
+    """Refuse, before any decoder sees it, what would crash or hang one: a name that
+    is not valid UTF-8 (``cv2.imread`` segfaults), a FIFO or device (reading blocks),
+    and an image over :data:`MAX_PIXELS` (a decompression bomb)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(f"the file name {path!r} is not valid UTF-8; rename the file "
+                        "(e.g. with only ASCII letters and digits).") from None
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(21, "Is a directory", path)
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{path!r} is not a regular file (a FIFO, socket or device); "
+                        "image folders must hold image files only: remove it.")
+    size = _header_size(path)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        raise DataError(
+            f"image {path!r} is {size[0]}x{size[1]} pixels, over the limit of "
+            f"{MAX_PIXELS:,} (a decompression bomb?); shrink it first."
+        )
+
+
 def _read_one(path: str) -> np.ndarray:
     """Decode one image to grey uint8: OpenCV, else PIL (GIF, odd modes).
 
     Raises DataError naming the file when neither can read it (or it is a folder,
-    a broken link, a symlink loop).
+    a broken link, a symlink loop, a FIFO, a name that is not UTF-8, or too big).
     """
     try:
+        _check_file(path)
         arr = _read_grey(path)
     except OSError as exc:
         raise DataError(_unreadable_msg(path, exc)) from exc
@@ -158,6 +211,8 @@ def _read_one(path: str) -> np.ndarray:
     try:
         with Image.open(path) as im:
             return np.asarray(im.convert("L"))
+    except Image.DecompressionBombError as exc:
+        raise DataError(_corrupt_msg(path, exc)) from exc
     except OSError as exc:
         raise DataError(_unreadable_msg(path, exc)) from exc
     except (UnidentifiedImageError, ValueError, SyntaxError) as exc:

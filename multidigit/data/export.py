@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
+import re
 from pathlib import Path
 
 import numpy as np
 
+from .._io import swap_folder
 from .._param_validation import check_bool, check_int, fail
 from .._progress import progress_bar
 from ..errors import DataError
@@ -41,8 +41,10 @@ def export_dataset(
 ) -> Path:
     """Write a dataset as PNGs in the published layout ``ROOT/split/label/k_label.png``.
 
-    The folder is written next to ``root`` and moved into place at the end, so an
-    interrupted export never leaves a half-written dataset.
+    The folder is written next to ``root`` and swapped into place at the end, so an
+    interrupted export never leaves a half-written dataset.  ``overwrite=True``
+    replaces an earlier export and keeps every file in it that the export did not
+    write (your notes); ``root`` must not be the current folder or a symbolic link.
 
     Examples
     --------
@@ -58,18 +60,8 @@ def export_dataset(
     check_bool("overwrite", overwrite, func=func)
     check_int("workers", workers, min=1, none_ok=True, func=func)
     check_bool("progress", progress, func=func)
-    root = Path(root).expanduser()
-    if root.exists() and not root.is_dir():
-        raise DataError(f"{str(root)!r} is a file; export_dataset writes a folder: "
-                        "choose another path.")
-    if root.exists() and any(root.iterdir()) and not overwrite:
-        raise DataError(
-            f"{str(root)!r} already exists and is not empty; choose another folder "
-            "or pass overwrite=True."
-        )
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}-"))
-    try:
+    root = _check_root(root, overwrite)
+    with swap_folder(root, keep=_not_ours if overwrite else None) as tmp:
         jobs = _png_jobs(ds, tmp)
         for d in {p.parent for p, _ in jobs}:
             d.mkdir(parents=True, exist_ok=True)
@@ -81,10 +73,37 @@ def export_dataset(
                 advance(hi - lo)
 
             parallel_ranges(len(jobs), work, workers or os.cpu_count() or 1)
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return root
+
+
+#: What an export writes: split folders, label folders, ``k_label.png`` files.
+_OURS = re.compile(r"^(train|val|test)(/(\d+)(/\d+_\3\.png)?)?$")
+
+
+def _not_ours(rel: str) -> bool:
+    """An entry of an earlier export folder that export did not write (kept on overwrite)."""
+    return _OURS.match(rel) is None
+
+
+def _check_root(root: str | os.PathLike[str], overwrite: bool) -> Path:
+    """The export folder, refused where writing it would lose or hide anything."""
+    if not isinstance(root, (str, os.PathLike)) or not os.fspath(root):
+        raise fail("root", "a folder path", repr(root), "export_dataset")
+    root = Path(os.path.abspath(Path(root).expanduser()))
+    if root.is_symlink():
+        raise DataError(f"{str(root)!r} is a symbolic link; export_dataset replaces the "
+                        "folder it names: give the real folder path instead.")
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{str(root)!r} is a file; export_dataset writes a folder: "
+                        "choose another path.")
+    cwd = Path.cwd()
+    if root == cwd or root in cwd.parents:
+        raise DataError(f"{str(root)!r} is the current folder or holds it; export into a "
+                        "new folder below it instead.")
+    if root.exists() and any(root.iterdir()) and not overwrite:
+        raise DataError(
+            f"{str(root)!r} already exists and is not empty; choose another folder "
+            "or pass overwrite=True (it replaces an earlier export and keeps your "
+            "other files)."
+        )
     return root

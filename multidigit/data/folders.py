@@ -70,6 +70,13 @@ def _label_files(label_dir: os.DirEntry, split: str) -> list[str]:
                              "move its images up or remove it.")
         if kind == "bad":
             raise _bad_entry(e.path, _BAD_LINK, "point it at an image file or remove it.")
+        if not e.name.isascii():
+            try:
+                e.name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _bad_entry(e.path, "a file name that is not valid UTF-8",
+                                 "rename the file (e.g. with only ASCII letters and "
+                                 "digits).") from None
     return sorted(e.name for e in entries)
 
 

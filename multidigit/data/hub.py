@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._io import swap_folder
 from ..errors import DataError
 from ._warn import warn_user
 from .cache import CacheWarning
@@ -66,13 +67,8 @@ def _unpack(archive: Path, extract_dir: Path) -> Path:
     """Unpack ``archive`` once into ``extract_dir`` (atomically: a temp folder renamed)."""
     target = extract_dir / archive.name.split(".")[0]
     if not target.exists():
-        tmp = Path(tempfile.mkdtemp(dir=extract_dir, prefix=".extract-"))
-        try:
+        with swap_folder(target) as tmp:
             shutil.unpack_archive(str(archive), str(tmp))
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     return target
 
 

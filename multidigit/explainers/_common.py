@@ -149,18 +149,25 @@ def resolve_layer(model: "keras.Model", layer: Any, default: str) -> str:
     """Name of the layer to use: ``layer`` (name or index) or ``default``."""
     if layer is None:
         return default
-    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
-        try:
-            return model.layers[int(layer)].name
-        except IndexError:
-            pass
-    elif isinstance(layer, str) and layer in layer_names(model):
-        return layer
     from ..models import conv_layer_names
 
-    raise fail("layer", f"a layer name or index of model {model.name!r}; its convolution "
-               f"layers are {', '.join(conv_layer_names(model)) or '(none)'} (all layers: "
-               f"{', '.join(layer_names(model))})", layer, "explain")
+    name = None
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        if -len(model.layers) <= int(layer) < len(model.layers):
+            name = model.layers[int(layer)].name
+    elif isinstance(layer, str) and layer in layer_names(model):
+        name = layer
+    convs = ", ".join(conv_layer_names(model)) or "(none)"
+    if name is None:
+        raise fail("layer", f"a layer name or index of model {model.name!r}; its "
+                   f"convolution layers are {convs} (all layers: "
+                   f"{', '.join(layer_names(model))})", layer, "explain")
+    shape = getattr(model.get_layer(name).output, "shape", None)
+    if shape is not None and len(shape) != 4:  # a head or dense layer: no image maps
+        raise fail("layer", "a layer with image-shaped output (H, W, channels), e.g. a "
+                   f"Conv2D layer: {convs}", f"{layer!r} (output shape {tuple(shape)})",
+                   "explain")
+    return name
 
 
 def score_model(model: "keras.Model", layer: str | None = None, owner: Any = None) -> Any:

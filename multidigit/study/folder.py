@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
-from pathlib import Path
+import weakref
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._io import atomic_path, atomic_write
+from .._io import atomic_path, atomic_write, clean_stale_temporaries, storage_error
 from .._results import to_jsonable
 from ..errors import DataError, MultidigitError
 from .config import StudyConfig
@@ -27,7 +29,68 @@ __all__ = ["MARKER", "StudyFolder", "json_text"]
 
 #: Name of the marker file that says "this folder was written by multidigit study".
 MARKER = ".multidigit-study.json"
+#: The lock file: one study at a time writes into a folder (see :func:`_lock`).
+LOCK = ".multidigit-study.lock"
 _WRITER = "multidigit study"
+#: Folders this process holds the lock of: real path -> [file descriptor, users].
+_LOCKS: dict[str, list[int]] = {}
+
+
+def _lock(out: Path) -> str:
+    """Take the folder's lock (``flock`` on :data:`LOCK`); a second study gets one error.
+
+    The kernel releases the lock when its process ends, killed or not, so a stale
+    lock cannot outlive a study.  Studies in one process share it.
+    """
+    key = os.path.realpath(out)
+    if key in _LOCKS:
+        _LOCKS[key][1] += 1
+        return key
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; studies there are not locked
+        return key
+    try:
+        fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise storage_error(exc, out / LOCK, "lock") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        other = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise DataError(f"another study is writing here ({str(out)!r}, process {other}); "
+                        "wait until it ends, or choose another --out folder.") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _LOCKS[key] = [fd, 1]
+    return key
+
+
+def _unlock(key: str) -> None:
+    entry = _LOCKS.get(key)
+    if entry is not None:
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del _LOCKS[key]
+            os.close(entry[0])  # releases the flock
+
+
+def _check_entry(out: Path, rel: Any, is_dir: bool = False) -> None:
+    """A marker entry must name a path inside ``out``: ``--restart`` deletes it (a
+    file's symbolic link is removed, not followed; a folder must not be a link)."""
+    ok = isinstance(rel, str) and rel and not PurePosixPath(rel).is_absolute() \
+        and ".." not in PurePosixPath(rel).parts and "\\" not in rel
+    if ok:
+        real_out = os.path.realpath(out)
+        real = os.path.realpath(out / rel if is_dir else (out / rel).parent)
+        ok = real.startswith(real_out + os.sep) or (real == real_out and not is_dir)
+    if not ok:
+        raise DataError(
+            f"the study marker {str(out / MARKER)!r} lists {rel!r}, which is not a path "
+            "inside the folder; nothing was deleted. The marker was edited by hand: "
+            "delete the folder yourself if you no longer need it, or choose another --out."
+        )
 
 
 def _finite(obj: Any) -> Any:
@@ -68,9 +131,15 @@ def _check_target(out: Path) -> dict[str, Any] | None:
             raise DataError(f"the study marker {str(marker)!r} is not a multidigit study "
                             "marker; choose another --out folder.")
         manifest.setdefault("dirs", [])
+        if not isinstance(manifest["dirs"], list):
+            manifest["dirs"] = [None]
+        for rel in manifest["files"]:
+            _check_entry(out, rel)
+        for rel in manifest["dirs"]:
+            _check_entry(out, rel, is_dir=True)
         return manifest
-    if out.is_dir() and any(out.iterdir()):
-        names = sorted(p.name for p in out.iterdir())
+    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
+        names = sorted(p.name for p in out.iterdir() if p.name != LOCK)
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         older = (" (A study folder written before the marker file existed counts as "
                  "foreign: delete it yourself if you no longer need it.)"
@@ -117,13 +186,16 @@ class StudyFolder:
         self.console = console
         self.stage_dir = out / "stages"
         self.fig_dir = out / "figures"
-        manifest = _check_target(out)
-        self.files: list[str] = list(manifest["files"]) if manifest else []
-        self.dirs: list[str] = list(manifest["dirs"]) if manifest else []
+        _check_target(out)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DataError(f"cannot create the --out folder {str(out)!r}: {exc}") from None
+        key = _lock(out)  # then read the marker again: another study may have written it
+        self.close = weakref.finalize(self, _unlock, key)
+        manifest = _check_target(out)
+        self.files: list[str] = list(manifest["files"]) if manifest else []
+        self.dirs: list[str] = list(manifest["dirs"]) if manifest else []
         if restart:
             self._delete_written()
         self._remove_stale_temporaries()
@@ -163,11 +235,13 @@ class StudyFolder:
         self.files, self.dirs = [], []
 
     def _remove_stale_temporaries(self) -> None:
-        """Temporaries of a killed atomic write (``.NAME<random>.part`` / ``.png``)."""
+        """Temporaries of a killed atomic write (``.md-...``; earlier versions:
+        ``.NAME<random>.part`` / ``.png``)."""
         for rel in self.files:
             path = self.out / rel
             if not path.parent.is_dir():
                 continue
+            clean_stale_temporaries(path)
             for tmp in path.parent.glob(f".{path.name}?*"):
                 if tmp.is_file() and tmp.suffix in (".part", path.suffix):
                     tmp.unlink()

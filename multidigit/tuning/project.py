@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._io import is_temp_name
 from ..errors import TuningError
 from .tuner import SIDECAR, read_json, write_json
 
@@ -118,7 +119,8 @@ def clear_project(project: Path) -> list[Path]:
 
 def _is_our_temp(entry: Path, name: str) -> bool:
     """A temporary file left by an interrupted :func:`multidigit._io.atomic_write`."""
-    return entry.name.startswith(f".{name}") and entry.name.endswith(".part")
+    return (entry.name.startswith(f".{name}") and entry.name.endswith(".part")) \
+        or is_temp_name(entry.name)
 
 
 def _clear_trial(folder: Path) -> list[Path]:

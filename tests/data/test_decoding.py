@@ -3,12 +3,14 @@ unreadable file."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
 
 import multidigit as md
-from multidigit.data import SPLITS
+from multidigit.data import SPLITS, iter_image_paths, read_images
 from multidigit.data import decoding as DEC
 from multidigit.errors import DataError, ParameterError
 
@@ -108,3 +110,69 @@ def test_iter_image_paths(folder, tmp_path):
     assert len(found) == 160 and found == sorted(found)
     with pytest.raises(DataError, match="does not exist"):
         md.data.iter_image_paths([tmp_path / "nope.png"])
+
+
+# ---------------------------------------------------------------- issue 26
+def _bad_name(folder):
+    from PIL import Image
+
+    path = os.path.join(os.fsencode(folder), b"scan\xff.png")
+    Image.new("L", (84, 84)).save(os.fsdecode(path), format="PNG")
+    return os.fsdecode(path)
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_before_opencv(tmp_path, folder_copy):
+    """cv2.imread segfaulted (rc 139) on such a name; load_dataset gave UnicodeEncodeError."""
+    path = _bad_name(tmp_path)
+    with pytest.raises(DataError, match="not valid UTF-8"):
+        read_images(iter_image_paths([tmp_path]))
+    label_dir = next(p for p in (folder_copy / "test").iterdir() if p.is_dir())
+    os.replace(path, os.path.join(os.fsencode(label_dir), b"0_x\xff.png"))
+    with pytest.raises(DataError, match="not valid UTF-8"):
+        md.load_dataset(folder_copy, use_cache=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_named_like_an_image_is_refused_not_read(tmp_path):
+    """predict on a folder holding a FIFO named scan.png hung."""
+    os.mkfifo(tmp_path / "scan.png")
+    with pytest.raises(DataError, match="not a regular file"):
+        read_images(iter_image_paths([tmp_path]))
+
+
+def test_decompression_bombs_are_refused_from_the_header(tmp_path):
+    """A 20000x20000 PNG (389 KB) took 96 s and 5 GB; 40000x40000 gave a raw cv2.error."""
+    import struct
+    import zlib
+
+    for side in (20000, 40000):
+        ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+        chunk = b"IHDR" + ihdr
+        png = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk
+               + struct.pack(">I", zlib.crc32(chunk)))
+        path = tmp_path / f"bomb{side}.png"
+        path.write_bytes(png + b"\0" * 64)
+        with pytest.raises(DataError, match="over the limit"):
+            read_images([path])
+
+
+def test_image_size_over_the_pixel_limit_is_refused():
+    with pytest.raises(md.ParameterError, match="image_size"):
+        md.load_dataset("mini", image_size=(100000, 100000))
+
+
+def test_opencv_says_nothing_on_a_corrupt_png(tmp_path):
+    """OpenCV's own "[ERROR:0@...] readHeader" lines reached stderr (fd 2)."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    code = ("import sys\nfrom multidigit.data import read_images\n"
+            "try:\n    read_images([sys.argv[1]])\nexcept Exception as e:\n"
+            "    print(type(e).__name__)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code, str(bad)], env=env,
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "DataError"
+    assert "readHeader" not in out.stderr and "[ERROR" not in out.stderr, out.stderr

@@ -9,7 +9,7 @@ import pytest
 from multidigit import study as S
 from multidigit.errors import MultidigitError
 from multidigit.study import stages
-from multidigit.study.folder import MARKER
+from multidigit.study.folder import LOCK, MARKER
 
 
 def _tiny_config(**kw) -> S.StudyConfig:
@@ -62,7 +62,7 @@ def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
     # every file the study wrote is listed in its marker (what --restart may delete)
     listed = set(json.loads((out / MARKER).read_text())["files"])
     written = {str(p.relative_to(out)) for p in out.rglob("*")
-               if p.is_file() and "tuning" not in p.parts and p.name != MARKER}
+               if p.is_file() and "tuning" not in p.parts and p.name not in (MARKER, LOCK)}
     assert written == listed
 
     # other settings in the same folder: a clear error, not silent mixing
@@ -97,7 +97,8 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(Boom):
         folder.write_text("metrics.json", '{"new": 1}')
     assert target.read_text() == "{}"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "metrics.json", "stages"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, LOCK, "metrics.json",
+                                                          "stages"]
 
 
 def test_experiments_read_the_first_images_of_each_combination():

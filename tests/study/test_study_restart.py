@@ -147,3 +147,64 @@ def test_fingerprint_depends_on_images_and_labels():
                                        labels=np.ones((2, 3), "int64"))
     assert S.data_fingerprint(a) != S.data_fingerprint(b)
     assert S.data_fingerprint(a) != S.data_fingerprint(_fake_data(0.5))
+
+
+# ---------------------------------------------------------------- issue 26
+@pytest.mark.parametrize("files,dirs", [
+    (["../victim/thesis.tex"], []),
+    ([], ["../victim2"]),
+    (["ABSOLUTE"], []),
+    (["link/thesis.tex"], []),
+    ([], ["link"]),
+])
+def test_restart_deletes_nothing_outside_the_folder(tmp_path, files, dirs):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "thesis.tex").write_text("mine")
+    victim2 = tmp_path / "victim2"
+    victim2.mkdir()
+    (victim2 / "data.csv").write_text("mine")
+    out = tmp_path / "study"
+    StudyFolder(out, StudyConfig.make(quick=True))
+    (out / "link").symlink_to(victim)
+    files = [str(victim / "thesis.tex") if f == "ABSOLUTE" else f for f in files]
+    marker = out / ".multidigit-study.json"
+    manifest = json.loads(marker.read_text())
+    manifest["files"] += files
+    manifest["dirs"] += dirs
+    marker.write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="not a path inside the folder"):
+        StudyFolder(out, StudyConfig.make(quick=True), restart=True)
+    assert (victim / "thesis.tex").read_text() == "mine"
+    assert (victim2 / "data.csv").read_text() == "mine"
+
+
+_HOLDER = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "from multidigit.study import StudyConfig\n"
+    "from multidigit.study.folder import StudyFolder\n"
+    "f = StudyFolder(Path(sys.argv[1]), StudyConfig.make(quick=True))\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def test_two_studies_on_one_folder_get_one_clear_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "study"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(out)], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(DataError, match="another study is writing here"):
+            StudyFolder(out, StudyConfig.make(quick=True))
+    finally:
+        holder.kill()  # SIGKILL: the lock dies with its process
+        holder.wait()
+    StudyFolder(out, StudyConfig.make(quick=True)).close()
+    StudyFolder(out, StudyConfig.make(quick=True), restart=True)  # no stale lock
