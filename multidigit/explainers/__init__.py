@@ -19,7 +19,8 @@ name                        what                                                
 =========================== ========================================================= ============
 
 Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
-:func:`faithfulness` / :func:`faithfulness_table` measure how much to trust them.
+:func:`faithfulness` / :func:`faithfulness_table` and :func:`localisation` (pointing game,
+relevance mass, rank accuracy against the digit boxes) measure how much to trust them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ _LAZY: dict[str, str] = {
     **{path.split(":")[1]: path.split(":")[0] for path in BUILTINS.values()},
     **{name: "multidigit.explainers.metrics" for name in (
         "sanity_check", "faithfulness", "faithfulness_table", "randomize_weights",
-        "SanityCheckResult", "FaithfulnessResult", "FaithfulnessTable")},
+        "SanityCheckResult", "FaithfulnessResult", "FaithfulnessTable",
+        "localisation", "pointing_game", "relevance_mass", "relevance_rank_accuracy",
+        "LocalisationResult")},
     "Explainer": "multidigit.explainers.base",
 }
 

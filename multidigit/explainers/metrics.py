@@ -7,6 +7,9 @@
   removing the most important pixels first should make the target's probability drop
   fast (low deletion AUC); inserting them first should make it rise fast (high
   insertion AUC).  :func:`faithfulness_table` compares several methods.
+* :func:`localisation` - with ground-truth digit boxes: the pointing game, relevance
+  mass and relevance rank accuracy (defined in :mod:`multidigit.explainers.localisation`,
+  re-exported here).
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ from .._results import Result, html_table
 from ..explanation import as_image_batch, explain, resolve_targets
 from ..heads import model_head_names, predict_heads, resolve_heads
 from ..registry import lookup_explainer
+from .localisation import (  # noqa: F401  (the metrics live side by side)
+    LocalisationResult,
+    localisation,
+    pointing_game,
+    relevance_mass,
+    relevance_rank_accuracy,
+)
 
 __all__ = [
     "SanityCheckResult",
@@ -31,6 +41,11 @@ __all__ = [
     "faithfulness",
     "faithfulness_table",
     "randomize_weights",
+    "LocalisationResult",
+    "localisation",
+    "pointing_game",
+    "relevance_mass",
+    "relevance_rank_accuracy",
 ]
 
 
