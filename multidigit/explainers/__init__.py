@@ -16,6 +16,11 @@ name                        what                                                
 ``scorecam``                Score-CAM, through tf-keras-vis                           (n, H, W)
 ``layercam``                Layer-CAM, through tf-keras-vis                           (n, H, W)
 ``activation_maximization`` images pushed towards a digit (tf-keras-vis)              (n, H, W)
+``integrated_gradients``    Integrated Gradients (``baseline=``, ``steps=``)          (n, H, W)
+``smoothgrad_squared``      mean squared gradient under noise (``samples=``)          (n, H, W)
+``vargrad``                 variance of the gradient under noise (``samples=``)       (n, H, W)
+``occlusion``               score drop under a sliding patch (``size=``, ``stride=``) (n, H, W)
+``rise``                    score-weighted random masks (``n_masks=``)                (n, H, W)
 =========================== ========================================================= ============
 
 Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
