@@ -14,8 +14,8 @@ import pytest
 
 import multidigit as md
 from multidigit.explainers.integrated import make_baseline
-from multidigit.heads import predict_heads
 from multidigit.explainers.perturbation import patch_positions, rise_masks
+from multidigit.heads import predict_heads
 from multidigit.testing import check_explainer
 
 H = W = 6
@@ -152,7 +152,7 @@ def test_new_explainers_honour_the_contract(method, options):
 
 
 def test_bad_options_are_clear(dense, data):
-    model, x, t = dense[0], *data
+    model, x = dense[0], data[0]
     with pytest.raises(md.ParameterError, match="baseline"):
         md.explain(model, x, "integrated_gradients", head=0, baseline="grey")
     with pytest.raises(md.ParameterError, match="n_masks"):
