@@ -25,7 +25,9 @@ name                        what                                                
 
 Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
 :func:`faithfulness` / :func:`faithfulness_table` and :func:`localisation` (pointing game,
-relevance mass, rank accuracy against the digit boxes) measure how much to trust them.
+relevance mass, rank accuracy against the digit boxes) measure how much to trust them;
+:func:`trust_table` puts them side by side, and :data:`VERDICTS` says, per method, how
+far to trust it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ _LAZY: dict[str, str] = {
         "SanityCheckResult", "FaithfulnessResult", "FaithfulnessTable",
         "localisation", "pointing_game", "relevance_mass", "relevance_rank_accuracy",
         "LocalisationResult")},
+    **{name: "multidigit.explainers.trust" for name in (
+        "trust_table", "TrustTable", "VERDICTS", "DESCRIPTIONS", "verdict",
+        "attribution_methods")},
     "Explainer": "multidigit.explainers.base",
 }
 

@@ -255,6 +255,7 @@ def faithfulness(
     baseline: float = 0.0,
     seed: int = 0,
     batch_size: int = 256,
+    maps: np.ndarray | None = None,
     **options: Any,
 ) -> FaithfulnessResult:
     """Deletion and insertion AUC of ``method``'s maps on ``images``.
@@ -266,7 +267,8 @@ def faithfulness(
     the AUCs are trapezoidal areas over the fraction axis.
 
     ``method="random"`` ranks pixels at random (seeded): the reference any useful
-    method should beat.
+    method should beat.  ``maps`` (N, H, W): maps of this head already computed
+    (then ``method`` only labels the result).
 
     Returns
     -------
@@ -282,7 +284,12 @@ def faithfulness(
     x = as_image_batch(model, images, "faithfulness")
     t = resolve_targets(model, x, [h], target, batch_size)[:, 0]
     n, H, W = x.shape[:3]
-    if method == "random":
+    if maps is not None:
+        maps = np.asarray(maps)
+        if maps.shape != (n, H, W):
+            raise fail("maps", f"an array (N, H, W) = ({n}, {H}, {W})",
+                       f"an array of shape {maps.shape}", "faithfulness")
+    elif method == "random":
         maps = np.random.default_rng(seed).random((n, H, W))
     else:
         _per_head_method(method, "faithfulness")
