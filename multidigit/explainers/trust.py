@@ -60,6 +60,11 @@ DESCRIPTIONS: dict[str, str] = {
                  "part of the image.",
     "rise": "Random smooth masks, each weighted by the digit's probability on the masked "
             "image.",
+    "activation_maximization": "The image changed step by step to raise the head's score "
+                               "for the digit: what the head would like to see.",
+    "deepdream": "The image changed to excite a layer as a whole: the patterns it looks for.",
+    "feature_maps": "What one convolution layer computes on the image, channel by channel.",
+    "filters": "The first convolution layer's kernels: the strokes it detects.",
 }
 
 #: How far to trust each built-in method on multidigit's models (see the module docs).
@@ -100,6 +105,9 @@ def verdict(method: str) -> str:
     >>> verdict("my_plugin")
     'Not measured by multidigit: run benchmarks/bench_trust.py on your model.'
     """
+    if method in NOT_ATTRIBUTIONS:
+        return ("Not an attribution map, so not in the trust table: read it as a picture "
+                "of the model, not as evidence for one reading.")
     return VERDICTS.get(method, "Not measured by multidigit: run benchmarks/bench_trust.py "
                                 "on your model.")
 
