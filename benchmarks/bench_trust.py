@@ -6,9 +6,10 @@ scores every registered attribution explainer on the first ``--n-images`` test
 images, every head, explaining the true digits:
 
 * localisation against the digit boxes: pointing game, relevance mass, rank accuracy;
-* faithfulness: deletion / insertion AUC (``--steps`` steps);
+* faithfulness: deletion / insertion AUC (``--steps`` steps over the first
+  ``--max-fraction`` of the pixels);
 * randomisation sanity: Spearman correlation with the maps of the fully randomised
-  model (middle head; low is good);
+  model, over the pixels each head reads (low is good);
 * milliseconds per map (one image, one head) after a warm-up call.
 
 On the default model (``digit_windows``) every CAM also gets a ``(whole image)`` row:
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="evaluate saved models instead of training the presets")
     p.add_argument("--n-images", type=int, default=64)
     p.add_argument("--steps", type=int, default=20, help="deletion / insertion steps")
+    p.add_argument("--max-fraction", type=float, default=0.05,
+                   help="deletion / insertion over this fraction of the pixels")
     p.add_argument("--methods", nargs="*", default=None, help="default: every one")
     p.add_argument("--fast", action="store_true", help="cheaper RISE, occlusion...")
     p.add_argument("--out", type=Path, default=Path("trust.json"))
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             model, seconds = trained(preset, ds, args.epochs)
             models.append((preset, model, seconds))
     report = {"data": args.data, "test_images": args.n_images, "steps": args.steps,
+              "max_fraction": args.max_fraction,
               "fast": args.fast, "machine": platform.processor() or platform.machine(),
               "keras": keras.__version__, "multidigit": md.__version__, "models": {}}
     sections = []
@@ -123,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             md.save_model(model, args.save / f"trust_{name}.keras")
         print(f"{name}: scoring explainers on {args.n_images} images", flush=True)
         table = trust_table(model, test, args.methods, n_images=args.n_images,
-                            steps=args.steps, options=FAST_OPTIONS if args.fast else None,
+                            steps=args.steps, max_fraction=args.max_fraction,
+                            options=FAST_OPTIONS if args.fast else None,
                             progress=lambda label: print("  ", label, flush=True))
         report["models"][name] = {"train_seconds": seconds, "test": acc,
                                   "box_share": table.box_share, **table.to_dict()}

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_choice, check_int, fail
+from .._param_validation import check_choice, check_int, check_number, fail
 from .._results import Result, html_table
 from ..explanation import as_image_batch, explain, resolve_targets
 from ..heads import model_head_names, predict_heads, resolve_heads
@@ -256,6 +256,7 @@ def faithfulness(
     seed: int = 0,
     batch_size: int = 256,
     maps: np.ndarray | None = None,
+    max_fraction: float = 1.0,
     **options: Any,
 ) -> FaithfulnessResult:
     """Deletion and insertion AUC of ``method``'s maps on ``images``.
@@ -263,8 +264,11 @@ def faithfulness(
     Pixels are ranked by the map (most important first).  *Deletion* sets the top
     fraction ``f`` of pixels to ``baseline`` and tracks the target digit's probability;
     *insertion* starts from a ``baseline`` image and restores the top fraction.  The
-    curves are sampled at ``steps + 1`` fractions from 0 to 1 and averaged over images;
-    the AUCs are trapezoidal areas over the fraction axis.
+    curves are sampled at ``steps + 1`` fractions from 0 to ``max_fraction`` and
+    averaged over images; the AUCs are trapezoidal areas over the fraction axis,
+    divided by ``max_fraction`` (so they stay mean probabilities in [0, 1]).  Digits
+    cover a few percent of an 84x84 image: ``max_fraction=0.05`` spends every step on
+    the pixels that can matter, where the whole range mostly measures blank background.
 
     ``method="random"`` ranks pixels at random (seeded): the reference any useful
     method should beat.  ``maps`` (N, H, W): maps of this head already computed
@@ -280,6 +284,8 @@ def faithfulness(
     >>> r.deletion_auc, r.insertion_auc                                 # doctest: +SKIP
     """
     check_int("steps", steps, min=1, func="faithfulness")
+    check_number("max_fraction", max_fraction, min=0.0, max=1.0, min_inclusive=False,
+                 func="faithfulness")
     h = _single_head(model, head, "faithfulness")
     x = as_image_batch(model, images, "faithfulness")
     t = resolve_targets(model, x, [h], target, batch_size)[:, 0]
@@ -298,7 +304,7 @@ def faithfulness(
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(H * W)[None].repeat(n, 0), axis=1)
     ranks = ranks.reshape(n, H, W, 1)
-    fractions = np.linspace(0.0, 1.0, int(steps) + 1)
+    fractions = np.linspace(0.0, float(max_fraction), int(steps) + 1)
     base = np.full_like(x, baseline)
     deletion, insertion = [], []
     for f in fractions:
@@ -307,8 +313,8 @@ def faithfulness(
         insertion.append(_target_prob(model, np.where(top, x, base), h, t, batch_size).mean())
     d, i = np.asarray(deletion), np.asarray(insertion)
     return FaithfulnessResult(
-        method, fractions, d, i, float(np.trapezoid(d, fractions)),
-        float(np.trapezoid(i, fractions)), model_head_names(model)[h], n,
+        method, fractions, d, i, float(np.trapezoid(d, fractions) / max_fraction),
+        float(np.trapezoid(i, fractions) / max_fraction), model_head_names(model)[h], n,
     )
 
 

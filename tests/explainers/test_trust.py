@@ -39,3 +39,18 @@ def test_windowed_models_get_both_cam_settings():
 
     labels = [v[0] for v in _variants(md.build_model(seed=0), ["saliency", "gradcam"], {})]
     assert labels == ["saliency", "gradcam", "gradcam (whole image)"]
+
+
+def test_faithfulness_over_a_fraction_of_the_pixels(trained_small_model, tiny_ds):
+    from multidigit.explainers import faithfulness
+
+    x = tiny_ds.test.images[:3]
+    maps = md.explain(trained_small_model, x, "saliency", head=0).maps
+    part = faithfulness(trained_small_model, x, "saliency", head=0, steps=4, maps=maps,
+                        max_fraction=0.5)
+    np.testing.assert_allclose(part.fractions, [0, 0.125, 0.25, 0.375, 0.5])
+    np.testing.assert_allclose(part.deletion_auc,
+                               np.trapezoid(part.deletion, part.fractions) / 0.5)
+    whole = faithfulness(trained_small_model, x, "saliency", head=0, steps=4)
+    assert whole.fractions[-1] == 1.0
+    np.testing.assert_allclose(whole.deletion[:3], part.deletion[::2][:3], atol=1e-6)
