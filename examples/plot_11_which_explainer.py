@@ -163,3 +163,32 @@ for i in range(len(x)):
 # so anything shown there is the channels' activity on other digits).  Inside the
 # window the map still shows where the shared channels fire; Layer-CAM, which weights
 # every *position* by its own gradient, needs no such help.
+
+# %%
+# Where the randomisation check fails
+# -----------------------------------
+# The same image, head 1, explained by the trained model (top) and by a copy whose
+# every weight is random (bottom).  Saliency changes completely: it explains the
+# model.  Integrated Gradients with its black baseline and guided backprop hardly
+# change: IG multiplies by the image, so it is zero wherever the image is black and
+# the map is mostly the ink; guided backprop's ReLU rule passes back what the strokes
+# excite in any network.  Both still say *which* strokes count for this model, but a
+# map that looks like this for a random network proves nothing about learning.
+import keras
+
+from multidigit.explainers import randomize_weights
+
+random_model = keras.models.clone_model(model)
+random_model.set_weights(model.get_weights())
+randomize_weights(random_model, [layer.name for layer in random_model.layers
+                                 if layer.weights], seed=0)
+SANITY = ["saliency", "integrated_gradients", "guided_backprop"]
+target = test.labels[:1, head]
+fig_sanity = Figure(figsize=(8, 5.4), layout="constrained")
+axes = fig_sanity.subplots(2, len(SANITY))
+for row, (who, net) in enumerate([("trained", model), ("random weights", random_model)]):
+    for j, name in enumerate(SANITY):
+        maps = md.explain(net, test.images[:1], name, head=head, target=target).maps
+        axes[row, j].imshow(maps[0], cmap="jet")
+        axes[row, j].set_title(f"{name}\n{who}", fontsize=9)
+        axes[row, j].axis("off")

@@ -22,8 +22,8 @@ recomputes them.
 
 Examples
 --------
->>> VERDICTS["gradcam"][:30]
-'Coarse: the last conv layer, w'
+>>> VERDICTS["gradcam"][:44]
+'On the default model trust it only restricte'
 >>> table = trust_table(model, ds.test.subset(range(16)))    # doctest: +SKIP
 >>> print(table.to_markdown())                                # doctest: +SKIP
 """
@@ -73,28 +73,34 @@ DESCRIPTIONS: dict[str, str] = {
 
 #: How far to trust each built-in method on multidigit's models (see the module docs).
 VERDICTS: dict[str, str] = {
-    "saliency": "Trust for where: peaks on the head's own digit, passes the randomisation "
-                "check; noisy at pixel level.",
-    "gradcam": "Coarse: the last conv layer, whole channels weighted; on the default model "
-               "trust it only restricted to the head's window (the default), unrestricted "
-               "it lights up the neighbouring digits.",
-    "gradcam++": "Same caveat as Grad-CAM, stronger: its channel weights pick channels "
-                 "that fire on every digit; use it restricted to the head's window.",
-    "guided_backprop": "Sharp and on the right digit, but it barely changes when the "
+    "saliency": "Cheap and sane (it changes when the weights are randomised), but spread "
+                "out and the weakest on deletion / insertion: a quick first look.",
+    "gradcam": "On the default model trust it only restricted to the head's window (the "
+               "default): unrestricted, its whole-channel weights put most of the map on "
+               "the neighbouring digits.  Restricted, coarse but sane.",
+    "gradcam++": "Localises worse than Grad-CAM (its weights favour channels that fire on "
+                 "every digit) and depends less on the weights; keep it restricted, or "
+                 "prefer Grad-CAM.",
+    "guided_backprop": "Sharp and on the right digit, but it changes little when the "
                        "weights are randomised: it shows the strokes, not the decision.",
-    "scorecam": "Gradient-free but channel-weighted like Grad-CAM: restricted to the "
-                "window it localises; slow (one forward pass per channel).",
-    "layercam": "The best localised CAM (per-position weights); a good default map.",
-    "integrated_gradients": "Faithful by construction (completeness); with a black "
-                            "baseline it only credits ink, never the background.",
-    "smoothgrad_squared": "A cleaner saliency: localises well; costs one gradient per "
-                          "noisy sample.",
-    "vargrad": "Localises like SmoothGrad-squared but measures the gradient's spread, not "
-               "its size: use for where, not for how much.",
-    "occlusion": "Model-agnostic and faithful to what the patch size can resolve; blocky "
-                 "and costs one forward pass per patch position.",
-    "rise": "Model-agnostic, faithful on deletion / insertion; blurry and the costliest "
-            "(hundreds of masks per image).",
+    "scorecam": "On the right digit when restricted, and faithful, but it barely changes "
+                "with random weights (a conv map used as a mask mostly shows the ink), and "
+                "slow.",
+    "layercam": "Per-position weights: on the default model it needs no restriction (the "
+                "head's gradients stay in its window); middling localisation and sanity.",
+    "integrated_gradients": "The most faithful on deletion / insertion, all its mass on the "
+                            "digit, but it fails the randomisation check with the black "
+                            "baseline: zero wherever the image is black, so the map is "
+                            "mostly the ink.  How much each stroke counts, not proof of "
+                            "learning.",
+    "smoothgrad_squared": "A cleaner saliency: better localised, still sane; one gradient "
+                          "per noisy sample.",
+    "vargrad": "Like SmoothGrad-squared, a little less localised and faithful: it shows "
+               "where the gradient is unstable, not how much a pixel counts.",
+    "occlusion": "Model-agnostic, on the right digit, faithful and sane; blocky (patch "
+                 "sized) and slow (one forward pass per patch position).",
+    "rise": "Model-agnostic but blurry: its peak is usually on the digit, its mass spreads "
+            "over the whole image, at hundreds of forward passes per image.",
 }
 
 #: Methods that return images or layer views, not attribution maps (not in the table).
