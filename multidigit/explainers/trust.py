@@ -74,15 +74,17 @@ DESCRIPTIONS: dict[str, str] = {
 #: How far to trust each built-in method on multidigit's models (see the module docs).
 VERDICTS: dict[str, str] = {
     "saliency": "Cheap and sane (it changes when the weights are randomised), but spread "
-                "out and the weakest on deletion / insertion: a quick first look.",
+                "out: under half its mass on the digit with the default model, no better "
+                "than an even map with `tuned`; weak on deletion / insertion.",
     "gradcam": "On the default model trust it only restricted to the head's window (the "
                "default): unrestricted, its whole-channel weights put most of the map on "
                "the neighbouring digits.  Restricted, coarse but sane.",
     "gradcam++": "Localises worse than Grad-CAM (its weights favour channels that fire on "
                  "every digit) and depends less on the weights; keep it restricted, or "
                  "prefer Grad-CAM.",
-    "guided_backprop": "Sharp and on the right digit, but it changes little when the "
-                       "weights are randomised: it shows the strokes, not the decision.",
+    "guided_backprop": "Sharp and on the right digit with the default model, but there it "
+                       "changes little when the weights are randomised: it shows the "
+                       "strokes, not the decision.",
     "scorecam": "On the right digit when restricted, and faithful, but it barely changes "
                 "with random weights (a conv map used as a mask mostly shows the ink), and "
                 "slow.",
@@ -93,12 +95,13 @@ VERDICTS: dict[str, str] = {
                             "baseline: zero wherever the image is black, so the map is "
                             "mostly the ink.  How much each stroke counts, not proof of "
                             "learning.",
-    "smoothgrad_squared": "A cleaner saliency: better localised, still sane; one gradient "
-                          "per noisy sample.",
+    "smoothgrad_squared": "A cleaner saliency on the default model (better localised, "
+                          "still sane); on `tuned` as spread out as saliency.",
     "vargrad": "Like SmoothGrad-squared, a little less localised and faithful: it shows "
                "where the gradient is unstable, not how much a pixel counts.",
-    "occlusion": "Model-agnostic, on the right digit, faithful and sane; blocky (patch "
-                 "sized) and slow (one forward pass per patch position).",
+    "occlusion": "The most trustworthy map on both models: on the right digit, faithful "
+                 "and sane; blocky (patch sized) and slow (one forward pass per patch "
+                 "position).",
     "rise": "Model-agnostic but blurry: its peak is usually on the digit, its mass spreads "
             "over the whole image, at hundreds of forward passes per image.",
 }
