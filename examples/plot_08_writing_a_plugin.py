@@ -138,4 +138,6 @@ for method in ("gradient_x_input", "saliency", "random"):
 #     gradient_x_input = "my_package:GradientXInput"
 #
 # ``examples/occlusion_plugin`` in the repository is a complete plugin of this kind
-# (occlusion sensitivity): ``pip install ./examples/occlusion_plugin``.
+# (occlusion sensitivity): ``pip install ./examples/occlusion_plugin`` registers it as
+# ``plugin_occlusion``; its name differs from the built-in ``occlusion`` explainer's,
+# since a plugin cannot take a built-in's name.

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._param_validation import check_bool, check_int, check_number, fail
+from .demo_explain import demo_methods, explanation_figure, lasting_note  # explainers
 from .demo_inputs import (  # model_fit_problem: the CLI uses it from here too
     GUIDE_LEVEL,
     MAX_SURE_ERROR,
@@ -144,6 +145,7 @@ class _Session:
         probs = pred.probabilities[0]
         heads = [{str(d): float(p[d]) for d in range(len(p))} for p in probs]
         expl, msg = self.explain(x, method)
+        note = lasting_note(self, x, note)  # the true label survives a change of explainer
         message = " ".join(m for m in (note, self.unsure(probs.max(axis=1)), msg) if m)
         return _Reading(display_image(x), pred.labels[0], heads, expl, message, x)
 
@@ -162,11 +164,9 @@ class _Session:
         """The explainer's maps for every head as an RGB picture, or a message why not."""
         if not method or method == NO_EXPLAINER:
             return None, ""
-        import multidigit as md
 
         try:
-            ex = md.explain(self.model, x[None, ..., None], method=method, head="all")
-            return _figure_to_rgb(ex.plot(size=2.4)), ""
+            return _figure_to_rgb(explanation_figure(self.model, x, method)), ""
         # Any explainer, a third-party plugin included, may fail in its own way; the
         # app must answer with a message and keep serving, never show a stack trace.
         except Exception as exc:  # noqa: BLE001
@@ -314,10 +314,9 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
     check_bool("example_on_load", example_on_load, "build_app")
     check_number("threshold", threshold, min=0, max=1, none_ok=True, func="build_app")
     gr = require_gradio()
-    import multidigit as md
 
     session = _Session(model, seed=seed, threshold=threshold)
-    methods = [NO_EXPLAINER, *md.list_explainers()]
+    methods = [NO_EXPLAINER, *demo_methods()]  # without activation_maximization
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         gr.Markdown(f"## {title}\nDraw three digits left to right, upload an image, or "
                     "take a random test image. Drawings and uploads are prepared as MNIST's "

@@ -234,15 +234,19 @@ def explain(
     method : str
         Explainer name, see :func:`list_explainers`: ``"saliency"``, ``"gradcam"``,
         ``"gradcam++"``, ``"guided_backprop"``, ``"scorecam"``, ``"layercam"``,
-        ``"activation_maximization"``, ``"deepdream"``, ``"feature_maps"``,
-        ``"filters"`` and any installed plugin.
+        ``"integrated_gradients"``, ``"smoothgrad_squared"``, ``"vargrad"``,
+        ``"occlusion"``, ``"rise"``, ``"activation_maximization"``, ``"deepdream"``,
+        ``"feature_maps"``, ``"filters"`` and any installed plugin.
     head : "all", int or str
         Which output head(s) to explain: ``"all"``, an index, or a name (``"digit_1"``).
     target : int, array, optional
         The digit to explain: ``None`` (each head's predicted digit), an int for every
         image, an array ``(N,)``, or ``(N, heads)`` (e.g. ``split.labels``).
     batch_size : int
-        Images per batch.
+        Images per batch; explainers that take a ``batch_size`` option (the sampling
+        methods: ``integrated_gradients``, ``smoothgrad_squared``, ``vargrad``,
+        ``occlusion``, ``rise``) also get it as the most perturbed images they send to
+        the model at once, so memory stays bounded.
     **options
         Passed to the explainer (e.g. ``layer="conv_1"`` for Grad-CAM, ``smooth=20``
         for SmoothGrad).
@@ -273,6 +277,8 @@ def explain(
     x = as_image_batch(model, images)
     _check_backend(method, _backends_of(cls))
     explainer = cls()
+    if "batch_size" in (accepted_options(cls) or ()) and "batch_size" not in options:
+        options = {**options, "batch_size": batch_size}
     if getattr(cls, "model_level", False):
         maps = _call(explainer, method, model, x[:batch_size], None, None, options)
         return Explanation(maps, method, [], None, x, dict(options), False, True)

@@ -53,6 +53,11 @@ BUILTINS: dict[str, str] = {
     "scorecam": "multidigit.explainers.vis:ScoreCAMExplainer",
     "layercam": "multidigit.explainers.vis:LayerCAMExplainer",
     "activation_maximization": "multidigit.explainers.vis:ActivationMaximizationExplainer",
+    "integrated_gradients": "multidigit.explainers.integrated:IntegratedGradientsExplainer",
+    "smoothgrad_squared": "multidigit.explainers.noise:SmoothGradSquaredExplainer",
+    "vargrad": "multidigit.explainers.noise:VarGradExplainer",
+    "occlusion": "multidigit.explainers.perturbation:OcclusionExplainer",
+    "rise": "multidigit.explainers.perturbation:RISEExplainer",
 }
 
 _REGISTRY: dict[str, type] = {}

@@ -79,7 +79,8 @@ def test_docs_conf_compiles():
 # own copy of the helpers (users copy single files): the copies must stay identical.
 FINAL = ROOT / "examples" / "plot_05_final_evaluation.py"
 CACHED = [ROOT / "examples" / name for name in (
-    "plot_06_explainers.py", "plot_07_faithfulness.py", "plot_08_writing_a_plugin.py")]
+    "plot_06_explainers.py", "plot_07_faithfulness.py", "plot_08_writing_a_plugin.py",
+    "plot_11_which_explainer.py")]
 
 
 def _function_source(path, name):

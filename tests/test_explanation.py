@@ -11,10 +11,14 @@ from multidigit.errors import ExplainerError, ParameterError
 from multidigit.heads import predict_heads
 from multidigit.testing import check_explainer
 
-BUILTINS = ["saliency", "gradcam", "gradcam++", "guided_backprop", "deepdream",
+BUILTINS = ["saliency", "gradcam", "gradcam++", "guided_backprop", "deepdream", "rise",
+            "integrated_gradients", "smoothgrad_squared", "vargrad", "occlusion",
             "feature_maps", "filters", "scorecam", "layercam", "activation_maximization"]
 PER_HEAD = ["saliency", "gradcam", "gradcam++", "guided_backprop", "scorecam", "layercam"]
 FAST = {"deepdream": {"steps": 3, "octaves": 2}, "scorecam": {"max_n": 4},
+        "rise": {"n_masks": 8}, "integrated_gradients": {"steps": 4},
+        "smoothgrad_squared": {"samples": 3}, "vargrad": {"samples": 3},
+        "occlusion": {"size": 7, "stride": 7},
         "activation_maximization": {"steps": 3}}
 
 

@@ -83,16 +83,17 @@ def tiny_model():
 
 
 def test_installed_plugin_end_to_end(registry, installed_plugin, tiny_model, tiny_ds):
-    assert "occlusion" not in ex_mod._REGISTRY
+    assert "plugin_occlusion" not in ex_mod._REGISTRY
     _activate(installed_plugin)
-    assert "occlusion" in md.list_explainers()
-    cls = md.get_explainer("occlusion")
+    assert "plugin_occlusion" in md.list_explainers()
+    cls = md.get_explainer("plugin_occlusion")
     assert cls.__module__ == "multidigit_occlusion"
     assert Path(sys.modules["multidigit_occlusion"].__file__).is_relative_to(installed_plugin)
     x = tiny_ds.test.images[:2]
-    ex = md.explain(tiny_model, x, method="occlusion", size=7, stride=7)
+    ex = md.explain(tiny_model, x, method="plugin_occlusion", size=7, stride=7)
     assert ex.maps.shape == (2, 3, 28, 28) and np.all(np.isfinite(ex.maps))
-    one = md.explain(tiny_model, x, method="occlusion", head="digit_1", size=7, stride=7)
+    one = md.explain(tiny_model, x, method="plugin_occlusion", head="digit_1", size=7,
+                     stride=7)
     np.testing.assert_allclose(one.maps, ex.maps[:, 1], atol=1e-5)
     from multidigit.testing import check_explainer
 

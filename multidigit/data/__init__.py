@@ -23,6 +23,7 @@ The sub-modules, one concept each:
 - :mod:`~multidigit.data.hub`: the ``hf://`` source
 - :mod:`~multidigit.data.cache`: the ``.npz`` cache, :func:`default_cache_dir`
 - :mod:`~multidigit.data.export`: :func:`export_dataset`
+- :mod:`~multidigit.data.boxes`: where each digit is (``Split.boxes``), :func:`~multidigit.data.boxes.ink_boxes`
 
 Examples
 --------

@@ -152,6 +152,10 @@ class Split:
         The digit at each position, left to right.
     name : str
         ``"train"``, ``"val"`` or ``"test"``.
+    boxes : ndarray of int, shape (N, n_digits, 4), optional
+        Where each digit is, ``(top, left, bottom, right)`` (bottom and right
+        exclusive); see :mod:`multidigit.data.boxes`.  :meth:`digit_boxes` estimates
+        them from the ink when they are not given.
 
     Raises
     ------
@@ -172,6 +176,7 @@ class Split:
     images: np.ndarray
     labels: np.ndarray
     name: str = "split"
+    boxes: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.images = as_pixels(self.images, f"split {self.name!r}")
@@ -188,6 +193,23 @@ class Split:
                 f"split {self.name!r}: labels must have shape (N, n_digits) with N = "
                 f"{len(self.images)} images, got {self.labels.shape}."
             )
+        if self.boxes is not None:
+            self.boxes = np.asarray(self.boxes, dtype=np.int64)
+            if self.boxes.shape != (len(self.images), self.labels.shape[1], 4):
+                raise DataError(
+                    f"split {self.name!r}: boxes must have shape (N, n_digits, 4) = "
+                    f"({len(self.images)}, {self.labels.shape[1]}, 4), got "
+                    f"{self.boxes.shape}; pass boxes=None to estimate them from the ink."
+                )
+
+    def digit_boxes(self) -> np.ndarray:
+        """Each digit's box ``(N, n_digits, 4)``: :attr:`boxes`, or estimated from the
+        ink (:func:`multidigit.data.boxes.ink_boxes`) when the split has none."""
+        if self.boxes is not None:
+            return self.boxes
+        from .boxes import ink_boxes
+
+        return ink_boxes(self.images, self.n_digits)
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -235,7 +257,8 @@ class Split:
     def subset(self, index: Sequence[int] | np.ndarray, name: str | None = None) -> Split:
         """A new split holding the rows ``index`` (a copy)."""
         index = np.asarray(index)
-        return Split(self.images[index], self.labels[index], name or self.name)
+        boxes = None if self.boxes is None else self.boxes[index]
+        return Split(self.images[index], self.labels[index], name or self.name, boxes)
 
     def to_tf_dataset(
         self,

@@ -102,15 +102,25 @@ def _canvas_size(n_digits: int) -> int:
     return max(28 * n_digits, 64)
 
 
+def _ink_box(digit: np.ndarray, y0: int, x0: int) -> list[int]:
+    """``(top, left, bottom, right)`` of a pasted digit's ink (its non-zero pixels)."""
+    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+    if not len(rows):  # a blank digit: its whole paste square
+        return [y0, x0, y0 + digit.shape[0], x0 + digit.shape[1]]
+    return [y0 + rows[0], x0 + cols[0], y0 + rows[-1] + 1, x0 + cols[-1] + 1]
+
+
 def _compose(
     labels: Sequence[str], images_per_class: int, pool: list[np.ndarray], rs: np.random.RandomState
-) -> tuple[np.ndarray, np.ndarray]:
-    """Paste one random pool digit per position on a blank canvas, per image."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Paste one random pool digit per position on a blank canvas, per image; also
+    return each pasted digit's ink box ``(N, n_digits, 4)``."""
     n_digits = len(labels[0]) if labels else 3
     size = _canvas_size(n_digits)
     n = len(labels) * images_per_class
     out = np.zeros((n, size, size), dtype=np.uint8)
     lab = np.zeros((n, n_digits), dtype=np.int64)
+    boxes = np.zeros((n, n_digits, 4), dtype=np.int64)
     row = 0
     for label in labels:
         digits = [int(c) for c in label]
@@ -120,9 +130,10 @@ def _compose(
                 digit = candidates[rs.randint(len(candidates))]
                 y0 = rs.randint(0, size - 28 + 1)
                 out[row, y0 : y0 + 28, 28 * pos : 28 * pos + 28] = digit
+                boxes[row, pos] = _ink_box(digit, y0, 28 * pos)
             lab[row] = digits
             row += 1
-    return out, lab
+    return out, lab, boxes
 
 
 def _pools_of(
@@ -152,7 +163,8 @@ def generate_dataset(
     seed: int = 0,
     digits: tuple[np.ndarray, np.ndarray] | None = None,
     pool_fractions: tuple[float, float, float] = (0.64, 0.16, 0.20),
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return_boxes: bool = False,
+) -> dict[str, tuple[np.ndarray, ...]]:
     """Generate a multi-digit MNIST set following the original recipe (uint8 arrays).
 
     Canvas ``28*n_digits`` pixels square (64 for two digits), digit *i* at
@@ -187,6 +199,8 @@ def generate_dataset(
     >>> out = generate_dataset(n_digits=2, images_per_class=1)
     >>> out["train"][0].shape, out["test"][1].shape
     ((64, 64, 64), (20, 2))
+    >>> generate_dataset(n_digits=2, images_per_class=1, return_boxes=True)["test"][2].shape
+    (20, 2, 4)
     """
     func = "generate_dataset"
     check_int("n_digits", n_digits, min=1, max=MAX_DIGITS, func=func)
@@ -197,5 +211,6 @@ def generate_dataset(
     out = {}
     for i, s in enumerate(SPLITS):
         rs = np.random.RandomState([seed, i])
-        out[s] = _compose(classes[s], images_per_class, pools[s], rs)
+        images, labels, boxes = _compose(classes[s], images_per_class, pools[s], rs)
+        out[s] = (images, labels, boxes) if return_boxes else (images, labels)
     return out

@@ -12,6 +12,7 @@ from .._param_validation import check_bool, check_int, fail
 from .._resize import resize_like_pil
 from ..errors import DataError
 from . import cache, hub
+from .boxes import ink_boxes
 from .dataset import MultiDigitDataset, Split, _to_float
 from .decoding import check_image_size
 from .folders import load_folder
@@ -147,5 +148,9 @@ def load_dataset(
         raw, info = hub.load_hub(src, size, cdir, n_digits, workers, progress)
     else:
         raw, info = _load_path(src, size, cdir, n_digits, workers, progress)
-    splits = {s: Split(_to_float(x), y, s) for s, (x, y) in raw.items()}
+    # digit boxes from the ink: exact for generated data (see multidigit.data.boxes)
+    splits = {s: Split(_to_float(x), y, s, ink_boxes(x, np.shape(y)[1]))
+              for s, (x, y) in raw.items()}
+    info.setdefault("boxes", "generator layout, read from the ink (exact)" if src == "mini"
+                    else "estimated from the ink (multidigit.data.boxes)")
     return MultiDigitDataset(splits["train"], splits["val"], splits["test"], src, info)

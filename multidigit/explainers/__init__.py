@@ -16,10 +16,18 @@ name                        what                                                
 ``scorecam``                Score-CAM, through tf-keras-vis                           (n, H, W)
 ``layercam``                Layer-CAM, through tf-keras-vis                           (n, H, W)
 ``activation_maximization`` images pushed towards a digit (tf-keras-vis)              (n, H, W)
+``integrated_gradients``    Integrated Gradients (``baseline=``, ``steps=``)          (n, H, W)
+``smoothgrad_squared``      mean squared gradient under noise (``samples=``)          (n, H, W)
+``vargrad``                 variance of the gradient under noise (``samples=``)       (n, H, W)
+``occlusion``               score drop under a sliding patch (``size=``, ``stride=``) (n, H, W)
+``rise``                    score-weighted random masks (``n_masks=``)                (n, H, W)
 =========================== ========================================================= ============
 
 Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
-:func:`faithfulness` / :func:`faithfulness_table` measure how much to trust them.
+:func:`faithfulness` / :func:`faithfulness_table` and :func:`localisation` (pointing game,
+relevance mass, rank accuracy against the digit boxes) measure how much to trust them;
+:func:`trust_table` puts them side by side, and :data:`VERDICTS` says, per method, how
+far to trust it.
 """
 
 from __future__ import annotations
@@ -35,7 +43,12 @@ _LAZY: dict[str, str] = {
     **{path.split(":")[1]: path.split(":")[0] for path in BUILTINS.values()},
     **{name: "multidigit.explainers.metrics" for name in (
         "sanity_check", "faithfulness", "faithfulness_table", "randomize_weights",
-        "SanityCheckResult", "FaithfulnessResult", "FaithfulnessTable")},
+        "SanityCheckResult", "FaithfulnessResult", "FaithfulnessTable",
+        "localisation", "pointing_game", "relevance_mass", "relevance_rank_accuracy",
+        "LocalisationResult")},
+    **{name: "multidigit.explainers.trust" for name in (
+        "trust_table", "TrustTable", "VERDICTS", "DESCRIPTIONS", "verdict",
+        "attribution_methods")},
     "Explainer": "multidigit.explainers.base",
 }
 

@@ -232,3 +232,44 @@ def image_spec(model: "keras.Model") -> Any:
     import tensorflow as tf
 
     return tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+
+
+def head_region(model: "keras.Model", images: Any, head_index: int) -> np.ndarray:
+    """Where head ``head_index`` reads, as a ``(n, H, W)`` mask in [0, 1].
+
+    For a model with ``digit_windows`` (head ``k`` reads window ``k``), window ``k``'s
+    columns of the windowed image, put back on the image by the windows' own
+    ``restore`` (so the region follows the windows wherever they are cut); for other
+    models, digit ``k``'s column strip of the Triple MNIST layout
+    (:func:`multidigit.data.boxes.strip_bounds`, one strip per head).
+    """
+    x = np.asarray(images, np.float32)
+    n, height, width = x.shape[:3]
+    view = window_view(model)
+    if view is None:
+        from ..data.boxes import strip_bounds
+
+        left, right = strip_bounds(width, len(model_head_names(model)))[head_index]
+        mask = np.zeros((n, height, width), np.float32)
+        mask[:, :, left:right] = 1.0
+        return mask
+    n_windows = windows_layer(model).n_digits
+    h, w = view.size
+    mask = np.zeros((n, h, w), np.float32)
+    k = min(int(head_index), n_windows - 1)
+    mask[:, :, k * w // n_windows:(k + 1) * w // n_windows] = 1.0
+    return np.clip(np.asarray(view.to_image(x, mask), np.float32), 0.0, 1.0)
+
+
+def restrict_to_head_region(model: "keras.Model", images: Any, maps: np.ndarray,
+                            head_index: int, restrict: Any, func: str) -> np.ndarray:
+    """``maps`` times :func:`head_region` when ``restrict`` (``None``: only for models
+    with ``digit_windows``, whose head ``k`` reads nothing but window ``k``)."""
+    from .._param_validation import check_bool
+
+    if restrict is None:
+        restrict = window_view(model) is not None
+    if not check_bool("restrict_to_head", bool(restrict) if isinstance(restrict, np.bool_)
+                      else restrict, func):
+        return maps
+    return maps * head_region(model, images, head_index)

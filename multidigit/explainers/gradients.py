@@ -28,6 +28,7 @@ from ._common import (
     head_layers,
     image_spec,
     resolve_layer,
+    restrict_to_head_region,
     score_model,
     target_scores,
     window_view,
@@ -185,6 +186,13 @@ class GradCAMExplainer(Explainer):
     layer : str or int, optional
         Convolution layer; default the last one (``last_conv_layer_name(model)``).
     score : {"logit", "probability"}, default "logit"
+    restrict_to_head : bool, optional
+        Keep only the part of the map where head ``k`` reads: window ``k`` for a model
+        with ``digit_windows``, digit ``k``'s column strip otherwise.  Default: on for
+        models with ``digit_windows``, off otherwise.  Why: a CAM weights whole
+        channels, and the shared classifier's channels fire on every digit, so without
+        it the map of the middle digit mostly lights up its neighbours (which head 1
+        never reads).  With it, the map shows *where in its window* the head looks.
     normalize : bool, default True
         Scale each map to [0, 1].
 
@@ -207,12 +215,15 @@ class GradCAMExplainer(Explainer):
         *,
         score: str = "logit",
         layer: str | int | None = None,
+        restrict_to_head: bool | None = None,
     ) -> np.ndarray:
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         fn = _cam_fn(model, name, score, self._plus_plus)
-        return fn(
+        maps = fn(
             np.asarray(images, np.float32), np.asarray(targets, np.int32), np.int32(head_index)
         ).numpy()
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
+                                       f"explain(method={self.name!r})")
 
 
 class GradCAMPlusPlusExplainer(GradCAMExplainer):
@@ -225,3 +236,21 @@ class GradCAMPlusPlusExplainer(GradCAMExplainer):
 
     name = "gradcam++"
     _plus_plus = True
+
+
+def batched_gradients(model: Any, images: np.ndarray, targets: np.ndarray, head_index: int,
+                      score: str, batch_size: int, owner: Any = None) -> np.ndarray:
+    """Input gradients of many images, at most ``batch_size`` per call (bounded memory).
+
+    The sampling explainers (Integrated Gradients, SmoothGrad-squared, VarGrad) stack
+    many perturbed copies of each image; this runs them through the compiled gradient
+    function :func:`input_gradient_fn` in slices.
+    """
+    grad = input_gradient_fn(model, score, owner)
+    x = np.asarray(images, np.float32)
+    t = np.asarray(targets, np.int32)
+    h = np.int32(head_index)
+    out = np.empty_like(x)
+    for s in range(0, len(x), int(batch_size)):
+        out[s:s + batch_size] = grad(x[s:s + batch_size], t[s:s + batch_size], h).numpy()
+    return out

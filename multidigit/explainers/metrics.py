@@ -7,6 +7,9 @@
   removing the most important pixels first should make the target's probability drop
   fast (low deletion AUC); inserting them first should make it rise fast (high
   insertion AUC).  :func:`faithfulness_table` compares several methods.
+* :func:`localisation` - with ground-truth digit boxes: the pointing game, relevance
+  mass and relevance rank accuracy (defined in :mod:`multidigit.explainers.localisation`,
+  re-exported here).
 """
 
 from __future__ import annotations
@@ -17,11 +20,18 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_choice, check_int, fail
+from .._param_validation import check_choice, check_int, check_number, fail
 from .._results import Result, html_table
 from ..explanation import as_image_batch, explain, resolve_targets
 from ..heads import model_head_names, predict_heads, resolve_heads
 from ..registry import lookup_explainer
+from .localisation import (  # noqa: F401  (the metrics live side by side)
+    LocalisationResult,
+    localisation,
+    pointing_game,
+    relevance_mass,
+    relevance_rank_accuracy,
+)
 
 __all__ = [
     "SanityCheckResult",
@@ -31,6 +41,11 @@ __all__ = [
     "faithfulness",
     "faithfulness_table",
     "randomize_weights",
+    "LocalisationResult",
+    "localisation",
+    "pointing_game",
+    "relevance_mass",
+    "relevance_rank_accuracy",
 ]
 
 
@@ -240,6 +255,8 @@ def faithfulness(
     baseline: float = 0.0,
     seed: int = 0,
     batch_size: int = 256,
+    maps: np.ndarray | None = None,
+    max_fraction: float = 1.0,
     **options: Any,
 ) -> FaithfulnessResult:
     """Deletion and insertion AUC of ``method``'s maps on ``images``.
@@ -247,11 +264,15 @@ def faithfulness(
     Pixels are ranked by the map (most important first).  *Deletion* sets the top
     fraction ``f`` of pixels to ``baseline`` and tracks the target digit's probability;
     *insertion* starts from a ``baseline`` image and restores the top fraction.  The
-    curves are sampled at ``steps + 1`` fractions from 0 to 1 and averaged over images;
-    the AUCs are trapezoidal areas over the fraction axis.
+    curves are sampled at ``steps + 1`` fractions from 0 to ``max_fraction`` and
+    averaged over images; the AUCs are trapezoidal areas over the fraction axis,
+    divided by ``max_fraction`` (so they stay mean probabilities in [0, 1]).  Digits
+    cover a few percent of an 84x84 image: ``max_fraction=0.05`` spends every step on
+    the pixels that can matter, where the whole range mostly measures blank background.
 
     ``method="random"`` ranks pixels at random (seeded): the reference any useful
-    method should beat.
+    method should beat.  ``maps`` (N, H, W): maps of this head already computed
+    (then ``method`` only labels the result).
 
     Returns
     -------
@@ -263,11 +284,18 @@ def faithfulness(
     >>> r.deletion_auc, r.insertion_auc                                 # doctest: +SKIP
     """
     check_int("steps", steps, min=1, func="faithfulness")
+    check_number("max_fraction", max_fraction, min=0.0, max=1.0, min_inclusive=False,
+                 func="faithfulness")
     h = _single_head(model, head, "faithfulness")
     x = as_image_batch(model, images, "faithfulness")
     t = resolve_targets(model, x, [h], target, batch_size)[:, 0]
     n, H, W = x.shape[:3]
-    if method == "random":
+    if maps is not None:
+        maps = np.asarray(maps)
+        if maps.shape != (n, H, W):
+            raise fail("maps", f"an array (N, H, W) = ({n}, {H}, {W})",
+                       f"an array of shape {maps.shape}", "faithfulness")
+    elif method == "random":
         maps = np.random.default_rng(seed).random((n, H, W))
     else:
         _per_head_method(method, "faithfulness")
@@ -276,7 +304,7 @@ def faithfulness(
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(H * W)[None].repeat(n, 0), axis=1)
     ranks = ranks.reshape(n, H, W, 1)
-    fractions = np.linspace(0.0, 1.0, int(steps) + 1)
+    fractions = np.linspace(0.0, float(max_fraction), int(steps) + 1)
     base = np.full_like(x, baseline)
     deletion, insertion = [], []
     for f in fractions:
@@ -285,8 +313,8 @@ def faithfulness(
         insertion.append(_target_prob(model, np.where(top, x, base), h, t, batch_size).mean())
     d, i = np.asarray(deletion), np.asarray(insertion)
     return FaithfulnessResult(
-        method, fractions, d, i, float(np.trapezoid(d, fractions)),
-        float(np.trapezoid(i, fractions)), model_head_names(model)[h], n,
+        method, fractions, d, i, float(np.trapezoid(d, fractions) / max_fraction),
+        float(np.trapezoid(i, fractions) / max_fraction), model_head_names(model)[h], n,
     )
 
 

@@ -26,7 +26,13 @@ import numpy as np
 from .._param_validation import check_int
 from ..heads import head_output_layer
 from ..models import last_conv_layer_name
-from ._common import cached, resolve_layer, window_view, windowed_model
+from ._common import (
+    cached,
+    resolve_layer,
+    restrict_to_head_region,
+    window_view,
+    windowed_model,
+)
 from .base import Explainer
 
 __all__ = ["ScoreCAMExplainer", "LayerCAMExplainer", "ActivationMaximizationExplainer"]
@@ -112,6 +118,9 @@ class ScoreCAMExplainer(Explainer):
         Convolution layer; default the last one.
     max_n : int, optional
         Use only the ``max_n`` channels with the highest activation (faster).
+    restrict_to_head : bool, optional
+        As for ``gradcam``: keep only where head ``k`` reads (default: on for models
+        with ``digit_windows``).
     normalize : bool, default True
         Scale each map to [0, 1].
 
@@ -123,7 +132,8 @@ class ScoreCAMExplainer(Explainer):
     common_options = {"normalize": True}
 
     def attribute(self, model: Any, images: np.ndarray, targets: np.ndarray, head_index: int,
-                  *, layer: str | int | None = None, max_n: int | None = None) -> np.ndarray:
+                  *, layer: str | int | None = None, max_n: int | None = None,
+                  restrict_to_head: bool | None = None) -> np.ndarray:
         Scorecam = _tkv("scorecam", "Scorecam")  # noqa: N806 - the library's class name
         check_int("max_n", max_n, min=1, none_ok=True, func="explain(method='scorecam')")
         name = resolve_layer(model, layer, last_conv_layer_name(model))
@@ -134,7 +144,9 @@ class ScoreCAMExplainer(Explainer):
             cam = Scorecam(sub, clone=False)(
                 _score(targets), seen, penultimate_layer=name,
                 max_N=max_n, expand_cam=True, normalize_cam=False)
-        return back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
+        maps = back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
+                                       "explain(method='scorecam')")
 
 
 class LayerCAMExplainer(Explainer):
@@ -146,6 +158,8 @@ class LayerCAMExplainer(Explainer):
     layer : str or int, optional
         Convolution layer; default the last one (try ``"conv_1"`` for fine detail).
     score : {"logit", "probability"}, default "logit"
+    restrict_to_head : bool, optional
+        As for ``gradcam`` (default: on for models with ``digit_windows``).
     normalize : bool, default True
         Scale each map to [0, 1].
 
@@ -157,7 +171,8 @@ class LayerCAMExplainer(Explainer):
     common_options = {"score": "logit", "normalize": True}
 
     def attribute(self, model: Any, images: np.ndarray, targets: np.ndarray, head_index: int,
-                  *, score: str = "logit", layer: str | int | None = None) -> np.ndarray:
+                  *, score: str = "logit", layer: str | int | None = None,
+                  restrict_to_head: bool | None = None) -> np.ndarray:
         Layercam = _tkv("layercam", "Layercam")  # noqa: N806
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         sub = head_model(model, head_index, score)
@@ -166,7 +181,9 @@ class LayerCAMExplainer(Explainer):
             cam = Layercam(sub, clone=False)(
                 _score(targets), seen, penultimate_layer=name,
                 expand_cam=True, normalize_cam=False)
-        return back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
+        maps = back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
+                                       "explain(method='layercam')")
 
 
 class ActivationMaximizationExplainer(Explainer):

@@ -155,14 +155,18 @@ def _final_section(fin: dict[str, Any], fig: Any) -> dict[str, Any]:
             "report_rows": _report_rows(reports)}
 
 
-def _explain_section(ex: dict[str, Any], fig: Any) -> list[dict[str, Any]]:
+def _explain_section(ex: dict[str, Any], fig: Any) -> dict[str, Any]:
     methods = []
     for name, info in ex["methods"].items():
         key = name.replace("+", "p")
         methods.append({"name": name, "error": info.get("error"),
+                        "description": info.get("description", ""),
+                        "verdict": info.get("verdict", ""),
                         "figure": None if "error" in info
                         else fig(ex["figures"].get(key), name)})
-    return methods
+    images = [[i + 1, im["index"], im["label"], im["read"], "wrong" if im["wrong"] else "right"]
+              for i, im in enumerate(ex.get("images", []))]
+    return {"methods": methods, "images": images}
 
 
 def _context(config: Any, metrics: dict[str, Any], fig_dir: Path) -> dict[str, Any]:

@@ -5,7 +5,10 @@
 3. ``cross_validation``: the winning combination, learning curves;
 4. ``tuning``: a keras-tuner search (small by default, study-sized on request);
 5. ``final``: retrain on train + val, one evaluation on the untouched test split;
-6. ``explain``: explain a few test images with every registered explainer.
+6. ``explain``: explain a few test images with different labels (a wrong reading
+   among them if the model makes one) with every registered explainer; each method
+   gets a sentence on what it shows and its verdict from the trust table
+   (:mod:`multidigit.explainers.trust`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .folder import StudyFolder
 __all__ = [
     "data_fingerprint",
     "experiment_data",
+    "explained_images",
     "load_data",
     "stage_compare",
     "stage_cv",
@@ -214,6 +218,7 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
 
 def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
                  out: dict[str, Any]) -> None:
+    from ..explainers.trust import DESCRIPTIONS, verdict
     from ..explanation import explain
     from ..registry import get_explainer
 
@@ -223,28 +228,63 @@ def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
         "deepdream": {"steps": steps},
         "activation_maximization": {"steps": steps},
         "scorecam": {"max_n": 32},   # the 32 most active channels: a few seconds, not minutes
+        "rise": {"n_masks": 100 if run.config.quick else 500},
     }.get(name, {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ex = explain(model, images, method=name, **opts)
-    fig = ex.plot()
+    fig = ex.plot(size=3.0)  # readable: about 270 px a panel in the report
     key = name.replace("+", "p")
     out["figures"][key] = run.figure(fig, f"explain_{key}")
     out["methods"][name] = {
         "seconds": time.perf_counter() - t,
         "shape": list(np.shape(ex.maps)),
         "model_level": bool(getattr(get_explainer(name), "model_level", False)),
+        "description": DESCRIPTIONS.get(name, ""),
+        "verdict": verdict(name),
     }
 
 
+def explained_images(model: Any, split: Any, n: int, pool: int = 500) -> list[dict[str, Any]]:
+    """Which test images the report explains: ``n`` with different labels, chosen
+    greedily so that each adds the most digits not yet shown at their position, a
+    wrong reading first when the model makes one among the first ``pool`` images.
+
+    Returns one dict per image: ``index``, ``label`` (true), ``read`` (predicted),
+    ``wrong``.
+    """
+    from ..heads import predict_heads
+
+    m = min(len(split), pool)
+    read = predict_heads(model, split.images[:m]).argmax(-1)
+    labels = split.labels[:m]
+    wrong = (read != labels).any(axis=1)
+    chosen: list[int] = [int(np.flatnonzero(wrong)[0])] if wrong.any() else []
+    shown = {(k, d) for i in chosen for k, d in enumerate(labels[i])}
+    names = {str(split.label_strings[i]) for i in chosen}
+    while len(chosen) < min(n, m):
+        gain = [-1 if str(split.label_strings[i]) in names else
+                sum((k, d) not in shown for k, d in enumerate(labels[i])) for i in range(m)]
+        best = int(np.argmax(gain))
+        if gain[best] < 0:  # every label shown already
+            break
+        chosen.append(best)
+        names.add(str(split.label_strings[best]))
+        shown |= {(k, d) for k, d in enumerate(labels[best])}
+    return [{"index": i, "label": str(split.label_strings[i]),
+             "read": "".join(map(str, read[i])), "wrong": bool(wrong[i])} for i in chosen]
+
+
 def stage_explain(run: StudyFolder, ds: Any) -> dict[str, Any]:
-    """Stage 6: every registered explainer on a few test images, one figure each."""
+    """Stage 6: every registered explainer on a few test images with different labels
+    (a wrong reading among them when there is one), one figure each."""
     from ..models import load_model
     from ..registry import list_explainers
 
     model = load_model(run.out / "model.keras")
-    images = ds.test.images[: run.config.n_explain]
-    out: dict[str, Any] = {"methods": {}, "figures": {}}
+    picked = explained_images(model, ds.test, run.config.n_explain)
+    images = ds.test.images[[p["index"] for p in picked]]
+    out: dict[str, Any] = {"methods": {}, "figures": {}, "images": picked}
     for name in list_explainers():
         try:
             _explain_one(run, model, images, name, out)

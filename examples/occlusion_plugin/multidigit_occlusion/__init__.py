@@ -3,6 +3,10 @@
 Slide a grey patch over the image; the map at a pixel is the mean drop of the target
 digit's probability over every patch position covering that pixel.  Model-agnostic:
 it only calls the model.
+
+multidigit now has a built-in ``occlusion`` explainer; this example registers under
+another name, ``plugin_occlusion``, since a plugin may not take a built-in's name
+(it would be skipped with a PluginWarning).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class OcclusionExplainer(Explainer):
     pixel supports the prediction).
     """
 
-    name = "occlusion"
+    name = "plugin_occlusion"
 
     def explain(
         self,
@@ -62,7 +66,7 @@ class OcclusionExplainer(Explainer):
         n, h, w = images.shape[:3]
         if not (1 <= size <= min(h, w)) or stride < 1:
             raise ParameterError(
-                f"explain(method='occlusion'): size must be in 1..{min(h, w)} and stride "
+                f"explain(method='plugin_occlusion'): size must be in 1..{min(h, w)} and stride "
                 f">= 1; got "
                 f"size={size}, stride={stride}."
             )
