@@ -1,4 +1,8 @@
-"""Shared fixtures: tiny data and tiny models so the suite runs in minutes on 2 CPUs."""
+"""Shared fixtures: tiny data and tiny models so the suite runs in minutes on 2 CPUs.
+
+A test never fails because the machine is busy: a subprocess gets 1800 s
+(``timeout=1800``), enough to catch a hang, never a slow run.
+"""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def test_study_console_has_no_tensorflow_chatter(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "multidigit", "study", "--quick", "--out",
          str(tmp_path / "study")],
-        capture_output=True, text=True, env=env, timeout=900, cwd=tmp_path, check=False,
+        capture_output=True, text=True, env=env, timeout=1800, cwd=tmp_path, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     for word in ("oneDNN", "absl", "port.cc", "Traceback"):

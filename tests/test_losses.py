@@ -266,7 +266,7 @@ def test_the_objectives_are_the_same_on_jax(tmp_path):
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
            "TESTS_DIR": os.path.dirname(__file__)}
     proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
-                          check=False, text=True, timeout=600, cwd=tmp_path)
+                          check=False, text=True, timeout=1800, cwd=tmp_path)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     assert proc.returncode == 0 and line, proc.stderr[-3000:]
     out = json.loads(line[len("RESULT "):])

@@ -258,7 +258,7 @@ def test_training_is_backend_agnostic_on_jax(tmp_path):
     pytest.importorskip("jax")
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True, check=False,
-                          text=True, timeout=600, cwd=tmp_path)
+                          text=True, timeout=1800, cwd=tmp_path)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     assert proc.returncode == 0 and line, proc.stderr[-3000:]
     out = json.loads(line[len("RESULT "):])

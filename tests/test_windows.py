@@ -115,7 +115,7 @@ def test_windows_work_on_the_jax_backend(tmp_path):
         " np.asarray(DigitWindows(3)(x)).sum())\n")
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                         text=True, timeout=300)
+                         text=True, timeout=1800)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("]]")[0] + "]]" == "[[41, 28, 28]]"
     assert float(out.stdout.split("]]")[1]) == 100.0
@@ -141,7 +141,7 @@ def test_training_and_explaining_through_the_windows_log_nothing():
         "print('trained')\n")
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                         text=True, timeout=300)
+                         text=True, timeout=1800)
     assert out.returncode == 0 and "trained" in out.stdout, out.stderr[-2000:]
     assert "DT_INT64" not in out.stderr and "E0000" not in out.stderr, out.stderr[-2000:]
 

@@ -90,7 +90,7 @@ def test_distributed_chief_and_two_workers(tiny_ds, tmp_path):  # tiny_ds: warm 
                 base + role, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 text=True,
             )
-        outs = {name: p.communicate(timeout=240)[0] for name, p in procs.items()}
+        outs = {name: p.communicate(timeout=1800)[0] for name, p in procs.items()}
     finally:
         for p in procs.values():
             if p.poll() is None:
