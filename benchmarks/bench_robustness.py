@@ -10,7 +10,8 @@ Run by hand (it is not a test).  It trains each model on ``mini`` (``load_datase
     python benchmarks/bench_robustness.py --epochs 1 --n-images 20 --ipc 1  # smoke test
 
 Models: ``--preset`` (repeatable; default ``shared`` and ``tuned``: multidigit's default
-model and the study's) built by ``md.build_model(preset=...)`` and trained by
+model and the study's; ``shared_thirds`` is the default before issue 24: fixed thirds,
+no layout augmentation) built by ``md.build_model(preset=...)`` and trained by
 ``md.train(model, md.load_dataset())``.  ``--model PATH.keras`` (repeatable) loads
 saved models instead of training.  ``--epochs`` overrides the number of epochs (only
 for smoke tests: the table needs the real recipe).
@@ -24,6 +25,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -67,7 +69,11 @@ def main(argv=None) -> int:
     args.preset_given = args.preset is not None
     args.preset = args.preset or ["shared", "tuned"]
     import multidigit as md
+    from multidigit import presets
 
+    # the default before issue 24 (fixed thirds, no layout augmentation), for comparison
+    presets.PRESETS["shared_thirds"] = replace(presets.PRESETS["shared"], follow_columns=False,
+                                               layout_shift=0.0, layout_scale=None)
     conditions = args.conditions.split(",") if args.conditions else list(md.CONDITIONS)
     runs = []
     for name, model, seconds in _models(args):
