@@ -65,6 +65,17 @@ def test_cli_resume_with_another_seed_is_refused(tmp_path, capsys):
     assert "seed was 0, now 1" in err and "--no-resume" in err
 
 
+def test_cli_on_a_read_only_filesystem_gives_one_line_and_exit_2(tmp_path, capsys, read_only):
+    """Issue 26: ``tune --directory DIR`` on a read-only filesystem: one line, exit 2."""
+    read_only(tmp_path)
+    rc = main(TINY_CLI + ["--search-space", "tiny", "--directory", str(tmp_path / "t")])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("multidigit: error: ") and "read-only" in err.lower()
+    assert str(tmp_path / "t") in err and list(tmp_path.iterdir()) == []
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
