@@ -175,8 +175,9 @@ def _umask() -> int:
     return mask
 
 
-def storage_error(exc: OSError, path: Path, what: str = "write") -> StorageError:
-    """One clear error for an OS error while writing ``path``; the old content is kept."""
+def storage_error(exc: OSError, path: Path, what: str = "write",
+                  kept: str = "Nothing was changed there.") -> StorageError:
+    """One clear error for an OS error while writing ``path``; ``kept`` says what is left."""
     hint = {errno.ENOSPC: "the disk is full: free some space",
             errno.EROFS: "the filesystem is read-only: choose a writable folder",
             errno.EACCES: "permission denied: choose a folder you may write to",
@@ -185,7 +186,7 @@ def storage_error(exc: OSError, path: Path, what: str = "write") -> StorageError
             errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
             }.get(exc.errno or 0, "choose another path or fix the cause")
     err = StorageError(f"cannot {what} {str(path)!r} ({exc.strerror or exc}); {hint}. "
-                       "Nothing was changed there.")
+                       + kept)
     err.errno = exc.errno  # (strerror or filename would replace the message)
     return err
 

@@ -6,6 +6,7 @@ Each step is a named function below; :func:`tune` reads as the list of them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._param_validation import check_bool, check_choice, check_int, fail
-from ..errors import TuningError
+from ..errors import StorageError, TuningError
 from . import tuner as glue
 from .project import check_fingerprint, clear_project, fingerprint
 from .result import TuneResult
@@ -298,6 +299,37 @@ def _run_search(t: Any, train: Any, val: Any, *, k: int | None, epochs: int,
                 f"trial failed with: {glue.short(str(exc))}"
             ) from exc
         raise
+    except Exception as exc:
+        err = _disk_error(exc, Path(t.project_dir))
+        if err is not None:
+            raise err from exc
+        raise
+
+
+#: OS errors of a full or read-only disk, found by their text in TensorFlow's errors.
+_DISK_ERRNOS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES)
+
+
+def _disk_error(exc: Exception, project: Path) -> Exception | None:
+    """A full or read-only disk while keras-tuner writes ``project`` as StorageError.
+
+    keras-tuner writes through ``tf.io.gfile``, whose errors (``PermissionDeniedError``:
+    "...; Read-only file system") are no ``OSError`` and carry no errno: the OS's
+    message in their text tells the cause.
+    """
+    from .._io import storage_error
+
+    if isinstance(exc, OSError):
+        code = exc.errno
+    elif type(exc).__module__.startswith("tensorflow"):
+        code = next((c for c in _DISK_ERRNOS if os.strerror(c) in str(exc)), None)
+    else:
+        return None
+    if code not in _DISK_ERRNOS or isinstance(exc, StorageError):
+        return None
+    return storage_error(OSError(code, os.strerror(code)), project,
+                         "write the tuning project",
+                         "The trials finished before are kept: run again to resume.")
 
 
 def _best_row(t: Any, rows: list[dict[str, Any]], kind: str, project: Path) -> dict[str, Any]:

@@ -208,3 +208,34 @@ def test_two_studies_on_one_folder_get_one_clear_error(tmp_path):
         holder.wait()
     StudyFolder(out, StudyConfig.make(quick=True)).close()
     StudyFolder(out, StudyConfig.make(quick=True), restart=True)  # no stale lock
+
+
+def _snapshot(folder) -> dict:
+    """Every path under ``folder`` with its bytes (files) and its mtime."""
+    return {p.relative_to(folder).as_posix():
+            (p.read_bytes() if p.is_file() else None, p.lstat().st_mtime_ns)
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_cli_on_a_finished_study_on_a_read_only_disk_changes_nothing(
+        tmp_path, monkeypatch, capsys, read_only, restart):
+    """Issue 26: ``multidigit study --out DIR`` (and ``--restart``) where DIR is a
+    finished study on a read-only filesystem: one line, exit 2, DIR unchanged."""
+    from multidigit.cli import main
+
+    _fake_stages(monkeypatch, {})
+    out = tmp_path / "study"
+    argv = ["study", "--out", str(out), "--quick"]
+    assert main(argv) == 0  # a finished study (its stages faked)
+    (out / "my_notes.txt").write_text("mine")
+    assert {"metrics.json", "report.html", ".multidigit-study.json"} <= set(_snapshot(out))
+    before = _snapshot(out)
+    capsys.readouterr()
+    read_only(out)
+    rc = main(argv + (["--restart"] if restart else []))
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("multidigit: error: ") and "read-only" in err.lower()
+    assert _snapshot(out) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -63,6 +64,62 @@ def test_cli_resume_with_another_seed_is_refused(tmp_path, capsys):
     assert main(args + ["--seed", "1"]) == 2
     err = capsys.readouterr().err
     assert "seed was 0, now 1" in err and "--no-resume" in err
+
+
+def test_cli_on_a_read_only_filesystem_gives_one_line_and_exit_2(tmp_path, capsys, read_only):
+    """Issue 26: ``tune --directory DIR`` on a read-only filesystem: one line, exit 2."""
+    read_only(tmp_path)
+    rc = main(TINY_CLI + ["--search-space", "tiny", "--directory", str(tmp_path / "t")])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("multidigit: error: ") and "read-only" in err.lower()
+    assert str(tmp_path / "t") in err and list(tmp_path.iterdir()) == []
+
+
+def _read_only_gfile(monkeypatch, root) -> None:
+    """keras-tuner writes through ``tf.io.gfile``, which the ``read_only`` fixture's ``os``
+    patches do not reach: refuse its writes under ``root`` the way TensorFlow does."""
+    import tensorflow as tf
+
+    gfile, real_gfile = tf.io.gfile, tf.io.gfile.GFile
+
+    def refuse(path):
+        if os.path.abspath(os.fsdecode(path)).startswith(str(root)):
+            raise tf.errors.PermissionDeniedError(
+                None, None, f"{path}; {os.strerror(errno.EROFS)}")
+
+    def makedirs(path):
+        refuse(path)
+
+    def open_(path, mode="r"):
+        if any(c in mode for c in "wa+"):
+            refuse(path)
+        return real_gfile(path, mode)
+
+    for name in ("makedirs", "mkdir", "remove", "rmtree", "rename", "copy"):
+        monkeypatch.setattr(gfile, name, lambda path, *a, **k: refuse(path))
+    monkeypatch.setattr(gfile, "makedirs", makedirs)
+    monkeypatch.setattr(gfile, "GFile", open_)
+
+
+def test_cli_resuming_on_a_read_only_filesystem_gives_one_line(tmp_path, capsys,
+                                                                monkeypatch, read_only):
+    """Issue 26: a finished search resumed with more trials on a read-only filesystem;
+    keras-tuner's TensorFlow ``PermissionDeniedError`` was a raw traceback."""
+    args = TINY_CLI + ["--search-space", "tiny", "--directory", str(tmp_path)]
+    assert main(args) == 0
+    before = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    capsys.readouterr()
+    read_only(tmp_path)
+    _read_only_gfile(monkeypatch, tmp_path)
+    rc = main(args[:args.index("--max-trials")] + ["--max-trials", "2"]
+              + args[args.index("--max-trials") + 2:])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "read-only" in err and "run again to resume" in err
+    assert {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()} == before
 
 
 def _free_port() -> int:
