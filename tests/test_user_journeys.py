@@ -185,8 +185,10 @@ COMMANDS = {
     r"multidigit tune --search-space '.*'": "test_documented_tune_command_runs",
     r"multidigit tune --(chief|worker) .*": "tests/tuning/test_tuning_cli.py (chief and "
     "workers on loopback; the documented addresses are other machines)",
-    r"python docs/screenshot_demo.py .*": "needs Chromium: run by hand for the docs' "
-    "screenshots (docs/try_it_live.rst)",
+    r"chromium --headless .*": "a browser's own command (docs/study_report.rst: print the "
+    "report to PDF); the report's print CSS is tested in tests/study/test_study_report.py",
+    r"python docs/screenshot_(demo|report).py .*": "needs Chromium: run by hand for the "
+    "docs' screenshots (docs/try_it_live.rst, docs/study_report.rst)",
 }
 
 
