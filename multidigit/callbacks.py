@@ -208,12 +208,22 @@ def _atomic_checkpoint(keras: Any) -> type:
         writes the file in place, so a kill during a save truncated the last good one."""
 
         def _save_model(self, epoch, batch, logs):
+            # Keras decides whether and where to save (its rules differ between
+            # versions); only the write itself is routed through the atomic helper
             from ._io import atomic_path
 
-            filepath = self._get_file_path(epoch, batch, logs)
-            if self._should_save_model(epoch, batch, logs, filepath):
+            model = self.model
+            save = model.save
+
+            def atomic_save(filepath, *args, **kwargs):
                 with atomic_path(filepath, suffix=".keras") as tmp:  # Keras wants .keras
-                    self.model.save(tmp)
+                    save(tmp, *args, **kwargs)
+
+            object.__setattr__(model, "save", atomic_save)
+            try:
+                super()._save_model(epoch, batch, logs)
+            finally:
+                object.__delattr__(model, "save")
 
     return AtomicCheckpoint
 

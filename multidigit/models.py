@@ -260,7 +260,7 @@ def build_model(
         x = _augment(_windows(x, arch, n_digits), arch, seed, n_digits)
         feats = _dense_block(_conv_blocks(x, arch, reg), arch, reg, n_digits)
     except ValueError as exc:  # an input too small for the preset's convolutions
-        if "zero or negative" not in str(exc):
+        if "zero or negative" not in str(exc) and "would be negative" not in str(exc):
             raise
         raise fail("input_shape", f"an image large enough for preset {preset!r} "
                    f"({len(arch.filters)} convolution blocks): e.g. 28x28 or more",
@@ -375,10 +375,11 @@ def _refusal(exc: BaseException) -> str:
     if "Lambda" in msg:
         return ("holds a Lambda layer (Python code, which could do anything); it is "
                 "refused in safe mode. Pass safe_mode=False only for a file you trust.")
-    found = re.search(r"locate class '([^']+)'|deserialize '([^']+)'", msg)
+    found = re.search(r"(?:locate class|deserialize(?: class)?|reconstruct an instance of) "
+                      r"'([^']+)'", msg)
     if found:
         return (f"names a class that is not a Keras or multidigit layer "
-                f"({found.group(1) or found.group(2)!r}); it was not written by "
+                f"({found.group(1)!r}); it was not written by "
                 "multidigit.save_model, so it is not loaded. Use a model file you trust.")
     if "weights.h5" in msg or "weights.npz" in msg:
         return "holds no weights; save the model again with multidigit.save_model."

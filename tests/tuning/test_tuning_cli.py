@@ -74,7 +74,10 @@ def test_cli_on_a_read_only_filesystem_gives_one_line_and_exit_2(tmp_path, capsy
     assert rc == 2, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert err.startswith("multidigit: error: ") and "read-only" in err.lower()
-    assert str(tmp_path / "t") in err and list(tmp_path.iterdir()) == []
+    assert str(tmp_path / "t") in err
+    # no file was written (older keras-tuner versions make the empty folder through
+    # tf.io.gfile, which the read_only fixture cannot stop; a real read-only disk would)
+    assert [p for p in tmp_path.rglob("*") if not p.is_dir()] == []
 
 
 def _read_only_gfile(monkeypatch, root) -> None:
