@@ -41,6 +41,12 @@ from ._keras_objects import register_when_keras_loads as _register  # noqa: E402
 
 _register()
 
+# Modules that moved keep their old import paths for one release (multidigit._moved).
+from ._moved import MOVED as _MOVED  # noqa: E402
+from ._moved import install as _install_moved  # noqa: E402
+
+_install_moved()
+
 # name -> sub-module that defines it
 _LAZY: dict[str, str] = {
     # data
@@ -119,7 +125,7 @@ _SUBMODULES = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        if name in _SUBMODULES:
+        if name in _SUBMODULES or f"{__name__}.{name}" in _MOVED:
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'multidigit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)

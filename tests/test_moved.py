@@ -1,0 +1,77 @@
+"""Old import paths of moved modules keep working for one release, with a warning."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import multidigit
+from multidigit import _moved
+
+PACKAGE = Path(multidigit.__file__).parent
+
+
+def _forget(*names: str) -> None:
+    for name in names:
+        sys.modules.pop(name, None)
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules and child in vars(sys.modules[parent]):
+            delattr(sys.modules[parent], child)
+
+
+@pytest.fixture
+def fake_moves(monkeypatch):
+    monkeypatch.setitem(_moved.MOVED, "multidigit.old_heads", "multidigit.heads")
+    monkeypatch.setitem(_moved.MOVED, "multidigit.old_tuning", "multidigit.tuning")
+    yield
+    _forget("multidigit.old_heads", "multidigit.old_tuning.spaces", "multidigit.old_tuning")
+
+
+def test_an_old_module_path_is_the_new_module_and_warns(fake_moves):
+    with pytest.warns(FutureWarning, match="multidigit.old_heads moved to multidigit.heads"):
+        old = importlib.import_module("multidigit.old_heads")
+    assert old is importlib.import_module("multidigit.heads")
+    from multidigit.old_heads import head_names  # noqa: PLC0415
+
+    assert head_names is multidigit.heads.head_names
+
+
+def test_modules_inside_a_moved_package_follow_it(fake_moves):
+    with pytest.warns(FutureWarning):
+        old = importlib.import_module("multidigit.old_tuning.spaces")
+    assert old is importlib.import_module("multidigit.tuning.spaces")
+
+
+def test_the_package_attribute_of_an_old_path_warns_too(fake_moves):
+    with pytest.warns(FutureWarning):
+        assert multidigit.old_heads is importlib.import_module("multidigit.heads")
+
+
+def test_unknown_paths_are_not_invented():
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("multidigit.no_such_module")
+
+
+@pytest.mark.parametrize("old", sorted(_moved.MOVED) or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no module has moved"))])
+def test_every_moved_path_imports_in_a_fresh_process_and_exists_once(old):
+    new = _moved.MOVED[old]
+    code = (
+        "import importlib, warnings\n"
+        "warnings.simplefilter('error')\n"
+        f"new = importlib.import_module({new!r})\n"
+        "try:\n"
+        f"    importlib.import_module({old!r})\n"
+        "except FutureWarning as w:\n"
+        f"    assert {new!r} in str(w), w\n"
+        "else:\n"
+        "    raise SystemExit('no warning')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=1800)
+    relative = Path(*old.split(".")[1:])
+    assert not (PACKAGE / f"{relative}.py").exists(), "the old file must be gone, not a copy"
+    assert not (PACKAGE / relative / "__init__.py").exists()
