@@ -78,6 +78,7 @@ def _layout(x: Any, arch: Preset, seed: int | None, n_digits: int) -> Any:
 
     _check_wide_enough(int(x.shape[2]), n_digits, "image")
     return DigitLayout(n_digits, shift=arch.layout_shift, scale=arch.layout_scale,
+                       fraction=arch.layout_fraction,
                        seed=None if seed is None else seed + 100, name="layout")(x)
 
 

@@ -53,13 +53,17 @@ class DigitLayout(keras.layers.Layer):
         Range of the scale factor.  Drawn as Keras' ``RandomZoom`` draws it: the zoom
         ``z`` is uniform in ``[1/hi - 1, 1/lo - 1]`` and the strip is shown at ``1 / (1
         + z)`` of its size, about the strip's centre.  None: no scaling.
+    fraction : float
+        Share of the images of a batch that are moved and scaled (each image drawn on
+        its own); the others pass as they are, so the model also sees the layout it is
+        tested on.  1: every image.
     seed : int, optional
         Seed of the random draws.
     """
 
     def __init__(self, n_digits: int = 3, shift: float = 0.0,
                  scale: tuple[float, float] | None = None, seed: int | None = None,
-                 **kwargs: Any) -> None:
+                 fraction: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         func = "DigitLayout"
         self.n_digits = check_int("n_digits", n_digits, min=1, func=func)
@@ -73,10 +77,11 @@ class DigitLayout(keras.layers.Layer):
             scale = (float(scale[0]), float(scale[1]))
         self.scale = scale
         self.seed = check_int("seed", seed, min=0, none_ok=True, func=func)
+        self.fraction = float(check_number("fraction", fraction, min=0, max=1, func=func))
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, x: Any, training: bool | None = None) -> Any:
-        if not training or (self.shift == 0 and self.scale is None):
+        if not training or (self.shift == 0 and self.scale is None) or self.fraction == 0:
             return x
         height, width = int(x.shape[1]), int(x.shape[2])
         n = self.n_digits
@@ -103,6 +108,11 @@ class DigitLayout(keras.layers.Layer):
         if self.shift > 0:
             move = keras.random.uniform(count, -self.shift * width, self.shift * width,
                                         seed=self.seed_generator)
+        if self.fraction < 1:  # the same images keep their layout in every strip
+            chosen = keras.random.uniform(ops.shape(x)[:1], seed=self.seed_generator)
+            chosen = ops.tile(ops.cast(chosen < self.fraction, "float32"), (n,))
+            inverse = 1.0 + (inverse - 1.0) * chosen
+            move = move * chosen
         middle = (height - 1) / 2.0
         zero = ops.zeros(count, dtype="float32")
         # output (col, row) reads input (a0 col + a2, b1 row + b2): scaled about the
@@ -121,4 +131,4 @@ class DigitLayout(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "n_digits": self.n_digits, "shift": self.shift,
                 "scale": None if self.scale is None else list(self.scale),
-                "seed": self.seed}
+                "seed": self.seed, "fraction": self.fraction}

@@ -74,6 +74,9 @@ class Preset:
     #: while training, scale each digit by a random factor in this range (about its
     #: strip's centre); None: no scaling
     layout_scale: tuple[float, float] | None = None
+    #: share of each batch's images that the layout moves and scales (the others keep
+    #: the layout they have)
+    layout_fraction: float = 1.0
 
 
 #: multidigit's height-pooling model; ``wide`` is this with wider blocks and L2.

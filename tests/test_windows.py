@@ -290,3 +290,19 @@ def test_layout_augmentation_moves_each_digit_on_its_own_while_training():
                                        > 0.5)[0] for k in range(3)] for m in moved])
     assert len({tuple(f) for f in firsts}) > 16  # the three digits move independently
     assert np.abs(moved.sum((1, 2)) - 300).max() < 1e-3 * 300 + 30  # ink kept (edges aside)
+
+
+def test_layout_fraction_leaves_the_other_images_as_they_are():
+    x = np.repeat(_blobs_at([9, 37, 65]), 64, axis=0)
+    half = np.asarray(_layout_model(layout_shift=0.1, layout_scale=(0.7, 1.4),
+                                    layout_fraction=0.5)(x, training=True))
+    kept = np.array([np.allclose(h, x[0], atol=1e-5) for h in half])
+    assert 16 < kept.sum() < 48  # about half the images kept, the others moved
+    every = np.asarray(_layout_model(layout_shift=0.1, layout_scale=(0.7, 1.4))(
+        x, training=True))
+    assert not any(np.allclose(e, x[0], atol=1e-5) for e in every)
+    from multidigit.layout import DigitLayout
+
+    assert DigitLayout.from_config(DigitLayout(3, 0.1, fraction=0.25).get_config()).fraction == 0.25
+    with pytest.raises(md.ParameterError, match="fraction"):
+        DigitLayout(3, 0.1, fraction=1.5)
