@@ -52,9 +52,21 @@ def _add_data_parser(sub: Any) -> None:
     desc.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _stages_epilog() -> str:
+    """The stages, read from the study's stage table (which imports nothing heavy)."""
+    from .study.stage_table import STAGE_TABLE
+
+    width = max(len(s.name) for s in STAGE_TABLE) + 2
+    return ("stages, in order (each saved in OUT/stages/NAME.json as it ends; running "
+            "again resumes\nafter the last finished one):\n"
+            + "\n".join(f"  {s.name:<{width}}{s.title}" for s in STAGE_TABLE))
+
+
 def _add_study_parser(sub: Any) -> None:
     """The ``study`` sub-command."""
-    study = sub.add_parser("study", help="reproduce the whole study and write a report")
+    study = sub.add_parser("study", help="reproduce the whole study and write a report",
+                           epilog=_stages_epilog(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     study.add_argument("--data", default="mini",
                        help="'mini' (offline, default), a folder path, or hf://owner/name")
     study.add_argument(

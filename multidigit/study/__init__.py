@@ -1,8 +1,10 @@
 """The whole study in one call: ``multidigit study`` / :func:`run_study`.
 
-Stages, each saved as soon as it finishes (so an interrupted run resumes from the
-last finished stage and loses nothing): ``data``, ``compare``, ``cross_validation``,
-``tuning``, ``final``, ``explain`` (see :mod:`multidigit.study.stages`).
+The stages (``data``, ``compare``, ``cross_validation``, ``tuning``, ``final``,
+``explain``) are declared once, in :data:`STAGE_TABLE` (:mod:`multidigit.study.stage_table`):
+order, dependencies, time weight, function and report section.  Each is saved as soon
+as it finishes, so an interrupted run resumes from the last finished stage and loses
+nothing.
 
 The output folder holds ``report.html`` (one self-contained file, figures embedded,
 rendered by :mod:`multidigit.study.report`), ``metrics.json`` (every number),
@@ -11,8 +13,11 @@ marker ``.multidigit-study.json`` listing every file the study wrote
 (:mod:`multidigit.study.folder`).  Files are written atomically.
 
 Modules: :mod:`~multidigit.study.config` (settings), :mod:`~multidigit.study.folder`
-(the output folder), :mod:`~multidigit.study.stages`, :mod:`~multidigit.study.report`,
-:mod:`~multidigit.study.runner` (:func:`run_study`).
+(the output folder), :mod:`~multidigit.study.stage_table` (the stages),
+:mod:`~multidigit.study.stages` (what each computes), :mod:`~multidigit.study.sections`
+and :mod:`~multidigit.study.report` (the page), :mod:`~multidigit.study.runner`
+(:func:`run_study`).  Names are imported on first use, so that the command line reads
+the stage table without importing NumPy.
 
 Examples
 --------
@@ -23,15 +28,31 @@ Examples
 
 from __future__ import annotations
 
-from .config import QUICK_SPACE, STAGES, STUDY_SMALL_SPACE, StudyConfig
-from .folder import MARKER
-from .runner import run_study
+import importlib
+from typing import Any
 
-__all__ = [
-           "MARKER",
-           "QUICK_SPACE",
-           "STAGES",
-           "STUDY_SMALL_SPACE",
-           "StudyConfig",
-           "run_study",
-]
+# name -> sub-module that defines it
+_LAZY: dict[str, str] = {
+    "MARKER": "folder",
+    "QUICK_SPACE": "config",
+    "STAGES": "stage_table",
+    "STAGE_TABLE": "stage_table",
+    "STUDY_SMALL_SPACE": "config",
+    "Stage": "stage_table",
+    "StudyConfig": "config",
+    "run_study": "runner",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

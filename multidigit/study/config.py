@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["QUICK_SPACE", "STAGES", "STUDY_SMALL_SPACE", "StudyConfig"]
-
-#: The stages of a study, in the order they run.
-STAGES = ("data", "compare", "cross_validation", "tuning", "final", "explain")
+__all__ = ["EXPLAINER_OPTIONS", "QUICK_SPACE", "STUDY_SMALL_SPACE", "StudyConfig",
+           "explainer_options"]
 
 #: A small search space around the default model that fits the default run's budget
 #: on a 2-core CPU.
@@ -29,9 +27,27 @@ QUICK_SPACE: dict[str, dict[str, Any]] = {
     "dense_units": {"type": "fixed", "value": 64},
 }
 
-# Rough share of the run's time per stage, for the time estimate.
-STAGE_WEIGHTS = {"data": 0.02, "compare": 0.35, "cross_validation": 0.15, "tuning": 0.15,
-                 "final": 0.28, "explain": 0.05}
+#: Keywords the explain stage passes to particular explainers: ``(default run, --quick
+#: run)``; every other explainer runs with its own defaults.
+EXPLAINER_OPTIONS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "deepdream": ({"steps": 20}, {"steps": 5}),
+    "activation_maximization": ({"steps": 20}, {"steps": 5}),
+    # the 32 most active channels: a few seconds, not minutes
+    "scorecam": ({"max_n": 32}, {"max_n": 32}),
+    "rise": ({"n_masks": 500}, {"n_masks": 100}),
+}
+
+
+def explainer_options(name: str, quick: bool) -> dict[str, Any]:
+    """The keywords the study passes to explainer ``name`` (see :data:`EXPLAINER_OPTIONS`).
+
+    Examples
+    --------
+    >>> explainer_options("rise", quick=True), explainer_options("saliency", quick=False)
+    ({'n_masks': 100}, {})
+    """
+    default, quick_run = EXPLAINER_OPTIONS.get(name, ({}, {}))
+    return dict(quick_run if quick else default)
 
 
 @dataclass

@@ -1,19 +1,23 @@
-"""The study driver: :func:`run_study` runs the stages in order, resuming finished ones."""
+"""The study driver: :func:`run_study` runs one loop over the stage table
+(:data:`~multidigit.study.stage_table.STAGE_TABLE`), resuming finished stages."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .._param_validation import check_bool, check_int, fail
 from ..errors import MultidigitError
+from . import stage_table as T
 from . import stages as S
-from .config import STAGE_WEIGHTS, StudyConfig
+from .config import StudyConfig
 from .folder import StudyFolder, json_text
 from .report import pct, render_report
+from .stage_table import Stage
 
 __all__ = ["run_study"]
 
@@ -40,29 +44,49 @@ def _use_agg_backend() -> None:
         matplotlib.use("Agg")
 
 
+class _Inputs:
+    """What the stages read: the dataset, its experiment part, earlier results."""
+
+    def __init__(self, run: StudyFolder, ds: Any, results: dict[str, Any]) -> None:
+        self.run, self.ds, self.results = run, ds, results
+        self._cut: list[Any] = []
+
+    def data(self, kind: str) -> Any:
+        """compare, CV and tuning rank settings on a part of the data; final uses all
+        of it.  Cut on first use (and once): a resumed study whose experiments are
+        finished never copies the images."""
+        if kind == "all":
+            return self.ds
+        if not self._cut:
+            self._cut.append(S.experiment_data(self.ds,
+                                               self.run.config.experiment_images_per_class))
+        return self._cut[0]
+
+    def value(self, item: str) -> Any:
+        """``"STAGE"``: a saved result; ``"STAGE.KEY"``: one key of it."""
+        stage, _, key = item.partition(".")
+        return self.results[stage][key] if key else self.results[stage]
+
+
+def _function(stage: Stage) -> Callable[..., dict[str, Any]]:
+    """A stage's function; a name is looked up in :mod:`.stages` when the stage runs."""
+    if callable(stage.function):
+        return stage.function
+    return getattr(S, stage.function)
+
+
 def _steps(run: StudyFolder, ds: Any, results: dict[str, Any],
            progress: bool) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
-    def best() -> dict[str, str]:
-        return results["compare"]["best"]
+    """One call per row of the stage table, each reading what its row declares."""
+    inputs = _Inputs(run, ds, results)
 
-    # compare, CV and tuning rank settings on a part of the data; final uses all of it.
-    # Cut on first use (and once): a resumed study whose experiments are finished
-    # never copies the images.
-    cut: list[Any] = []
+    def call(stage: Stage) -> dict[str, Any]:
+        args = [inputs.value(item) for item in stage.inputs]
+        if stage.progress:
+            args.append(progress)
+        return _function(stage)(run, inputs.data(stage.data), *args)
 
-    def exp() -> Any:
-        if not cut:
-            cut.append(S.experiment_data(ds, run.config.experiment_images_per_class))
-        return cut[0]
-
-    return [
-        ("data", lambda: S.stage_data(run, ds)),
-        ("compare", lambda: S.stage_compare(run, exp(), progress)),
-        ("cross_validation", lambda: S.stage_cv(run, exp(), best(), progress)),
-        ("tuning", lambda: S.stage_tuning(run, exp(), best(), progress)),
-        ("final", lambda: S.stage_final(run, ds, best(), results["tuning"], progress)),
-        ("explain", lambda: S.stage_explain(run, ds)),
-    ]
+    return [(stage.name, partial(call, stage)) for stage in T.STAGE_TABLE]
 
 
 def _check_same_data(run: StudyFolder, cached: dict[str, Any], fingerprint: str) -> None:
@@ -77,28 +101,32 @@ def _check_same_data(run: StudyFolder, cached: dict[str, Any], fingerprint: str)
 
 
 def _run_stages(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
-    """Run every stage not yet finished; a finished one is read back from its file."""
+    """Run every stage not yet finished, in the table's order; a finished one is read
+    back from its file."""
+    table = T.STAGE_TABLE
+    T.check_table(table)
     results: dict[str, Any] = {}
     steps = _steps(run, ds, results, progress)
     fingerprint = S.data_fingerprint(ds)
-    for i, (name, fn) in enumerate(steps, start=1):
+    total = sum(stage.weight for stage in table) or 1.0
+    for i, (stage, (name, fn)) in enumerate(zip(table, steps), start=1):
         cached = run.load(name)
-        if cached is not None and name == "data":
+        if cached is not None and stage.fingerprint:
             _check_same_data(run, cached, fingerprint)
         if cached is not None:
             results[name] = cached
-            run.done_weight += STAGE_WEIGHTS[name]
+            run.done_weight += stage.weight / total
             run.say(f"[dim]stage {i}/{len(steps)} {name}: already done, resumed[/dim]")
             continue
         run.say(f"[bold cyan]stage {i}/{len(steps)}: {name}[/bold cyan]  ({run.eta()})")
         t = time.perf_counter()
         res = fn()
         res["seconds"] = time.perf_counter() - t
-        if name == "data":
+        if stage.fingerprint:
             res["fingerprint"] = fingerprint
         run.save(name, res)
         results[name] = res
-        run.done_weight += STAGE_WEIGHTS[name]
+        run.done_weight += stage.weight / total
         run.say(f"[green]stage {name} done[/green] in {res['seconds']:.0f}s  ({run.eta()})")
     return results
 

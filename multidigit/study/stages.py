@@ -1,14 +1,18 @@
-"""The six stages of a study; each returns a JSON-ready dict that is saved as it ends.
+"""What each stage of a study computes; each returns a JSON-ready dict, saved as it ends.
 
-1. ``data``: describe the data, sample images per split;
-2. ``compare``: output activation x loss, all four combinations, grouped folds;
-3. ``cross_validation``: the winning combination, learning curves;
-4. ``tuning``: a keras-tuner search (small by default, study-sized on request);
-5. ``final``: retrain on train + val, one evaluation on the untouched test split;
-6. ``explain``: explain a few test images with different labels (a wrong reading
-   among them if the model makes one) with every registered explainer; each method
-   gets a sentence on what it shows and its verdict from the trust table
-   (:mod:`multidigit.explainers.trust`).
+The order, dependencies and arguments of the stages are declared once, in
+:data:`multidigit.study.stage_table.STAGE_TABLE`; its rows name these functions:
+
+* :func:`stage_data`: describe the data, sample images per split;
+* :func:`stage_compare`: output activation x loss, all four combinations, grouped folds;
+* :func:`stage_cv`: the winning combination, learning curves;
+* :func:`stage_tuning`: a keras-tuner search (small by default, study-sized on request);
+* :func:`stage_final`: retrain on train + val, one evaluation on the untouched test split;
+* :func:`stage_explain`: explain a few test images with different labels (a wrong
+  reading among them if the model makes one) with every registered explainer (options
+  of particular ones: :data:`multidigit.study.config.EXPLAINER_OPTIONS`); each method
+  gets a sentence on what it shows and its verdict from the trust table
+  (:mod:`multidigit.explainers.trust`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MultidigitError
-from .config import StudyConfig
+from .config import StudyConfig, explainer_options
 from .folder import StudyFolder
 
 __all__ = [
@@ -94,7 +98,7 @@ def data_fingerprint(ds: Any) -> str:
 
 
 def stage_data(run: StudyFolder, ds: Any) -> dict[str, Any]:
-    """Stage 1: the dataset's summary and sample images of each split."""
+    """The dataset's summary and sample images of each split."""
     from .. import plots
 
     figs = {f"samples_{name}": run.figure(plots.plot_samples(split, n=8), f"samples_{name}")
@@ -103,7 +107,7 @@ def stage_data(run: StudyFolder, ds: Any) -> dict[str, Any]:
 
 
 def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
-    """Stage 2: the four output activation x loss combinations on the same folds."""
+    """The four output activation x loss combinations on the same folds."""
     from .. import plots
     from ..comparison import compare
 
@@ -121,7 +125,7 @@ def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
 
 def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
              progress: bool) -> dict[str, Any]:
-    """Stage 3: grouped cross-validation of the winning combination."""
+    """Grouped cross-validation of the winning combination."""
     from .. import plots
     from ..cross_validation import cross_validate
 
@@ -140,7 +144,7 @@ def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
 
 def stage_tuning(run: StudyFolder, ds: Any, best: dict[str, str],
                  progress: bool) -> dict[str, Any]:
-    """Stage 4: a keras-tuner search in the study's own project folder."""
+    """A keras-tuner search in the study's own project folder."""
     from ..tuning import tune
 
     cfg = run.config
@@ -187,7 +191,7 @@ def _final_figures(run: StudyFolder, model: Any, result: Any, hist: Any) -> dict
 
 def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str, Any],
                 progress: bool) -> dict[str, Any]:
-    """Stage 5: retrain on train + val, evaluate once on test, save the model."""
+    """Retrain on train + val, evaluate once on test, save the model."""
     from ..data import Split
     from ..evaluation import evaluate
     from ..models import build_model, save_model
@@ -223,13 +227,7 @@ def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
     from ..registry import get_explainer
 
     t = time.perf_counter()
-    steps = 5 if run.config.quick else 20
-    opts: dict[str, Any] = {
-        "deepdream": {"steps": steps},
-        "activation_maximization": {"steps": steps},
-        "scorecam": {"max_n": 32},   # the 32 most active channels: a few seconds, not minutes
-        "rise": {"n_masks": 100 if run.config.quick else 500},
-    }.get(name, {})
+    opts = explainer_options(name, run.config.quick)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ex = explain(model, images, method=name, **opts)
@@ -276,7 +274,7 @@ def explained_images(model: Any, split: Any, n: int, pool: int = 500) -> list[di
 
 
 def stage_explain(run: StudyFolder, ds: Any) -> dict[str, Any]:
-    """Stage 6: every registered explainer on a few test images with different labels
+    """Every registered explainer on a few test images with different labels
     (a wrong reading among them when there is one), one figure each."""
     from ..models import load_model
     from ..registry import list_explainers
