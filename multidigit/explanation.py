@@ -26,7 +26,7 @@ from ._inputs import as_pixels
 from ._param_validation import check_int, fail
 from ._results import Result, figure_html, html_table
 from .errors import ExplainerError
-from .explainers.base import accepted_options
+from .explainers.base import accepted_options, capabilities
 from .heads import model_head_names, predict_heads, resolve_heads
 from .registry import list_explainers, lookup_explainer
 
@@ -275,14 +275,15 @@ def explain(
     check_int("batch_size", batch_size, min=1, func="explain")
     _check_options(cls, method, options)
     x = as_image_batch(model, images)
+    kind = capabilities(cls).kind
     _check_backend(method, _backends_of(cls))
     explainer = cls()
     if "batch_size" in (accepted_options(cls) or ()) and "batch_size" not in options:
         options = {**options, "batch_size": batch_size}
-    if getattr(cls, "model_level", False):
+    if kind == "model_level":
         maps = _call(explainer, method, model, x[:batch_size], None, None, options)
         return Explanation(maps, method, [], None, x, dict(options), False, True)
-    if not getattr(cls, "per_head", True):
+    if kind == "per_image":
         parts = [_call(explainer, method, model, x[s: s + batch_size], None, None, options)
                  for s in range(0, len(x), batch_size)]
         return Explanation(np.concatenate(parts, axis=0), method, [], None, x, dict(options),
@@ -317,7 +318,7 @@ def _check_options(cls: type, method: str, options: dict[str, Any]) -> None:
 
 def _backends_of(cls: type) -> tuple[str, ...]:
     """The Keras backends an explainer class declares (empty: any backend)."""
-    return tuple(getattr(cls, "backends", ()) or ())
+    return capabilities(cls).backends
 
 
 def _check_backend(method: str, backends: tuple[str, ...]) -> None:
