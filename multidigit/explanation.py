@@ -32,6 +32,7 @@ from .registry import list_explainers, lookup_explainer
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["Explanation", "explain", "as_image_batch", "resolve_targets"]
@@ -183,14 +184,16 @@ class Explanation(Result):
         table = html_table(self._html_rows(), ["", ""], caption="Explanation")
         return f"<div>{table}{figure_html(self.plot(max_images=4))}</div>"
 
-    def plot(self, *, max_images: int = 8, max_channels: int = 8, cmap: str = "jet",
-             alpha: float = 0.5, size: float = 1.8) -> "Figure":
+    def plot(self, ax: "Axes | None" = None, *, max_images: int = 8, max_channels: int = 8,
+             cmap: str = "jet", alpha: float = 0.5, size: float = 1.8) -> "Figure":
         """Plot the explanation and return the matplotlib Figure.
 
         Attribution maps are overlaid on the images: one row per image, one column per
         head.  Per-image results that ignore heads (``deepdream``, ``feature_maps``) show
         the image then the result (or its first ``max_channels`` channels); model-level
-        results (``filters``) are shown as a grid.
+        results (``filters``) are shown as a grid.  With ``ax``, the grid is drawn in
+        that Axes' area (of its figure, which is returned); by default a new figure of
+        ``size`` inches per panel.
 
         Examples
         --------
@@ -202,10 +205,10 @@ class Explanation(Result):
         check_int("max_images", max_images, min=1, func="Explanation.plot")
         check_int("max_channels", max_channels, min=1, func="Explanation.plot")
         if self.model_level:
-            return draw.model_level(self, size)
+            return draw.model_level(self, size, ax)
         if self.per_head:
-            return draw.per_head(self, max_images, cmap, alpha, size)
-        return draw.per_image(self, max_images, max_channels, size)
+            return draw.per_head(self, max_images, cmap, alpha, size, ax)
+        return draw.per_image(self, max_images, max_channels, size, ax)
 
 
 # ----------------------------------------------------------------------------- explain
