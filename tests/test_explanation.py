@@ -301,6 +301,10 @@ class _NoName(_Base):
     name = ""
 
 
+class _BadFlag(_Base):
+    per_head = "yes"  # the contract's flags are bools
+
+
 @pytest.mark.parametrize(
     "cls, message",
     [
@@ -311,6 +315,7 @@ class _NoName(_Base):
         (_SwapsActivation, "changed layer"),
         (_BatchDependent, "rest of the batch"),
         (_NoName, "name"),
+        (_BadFlag, "per_head"),
     ],
 )
 def test_check_explainer_catches_broken(cls, message):
