@@ -17,8 +17,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import multidigit as md
-from multidigit import plots
+from multidigit import demo_explain, plots
 from multidigit._figures import canvas
+from multidigit.demo_explain import explanation_figure
 from multidigit.errors import ParameterError
 
 
@@ -116,12 +117,19 @@ CASES: dict[str, Callable[[dict[str, Any], Any], Figure]] = {
     "DigitCountError.plot": lambda c, ax: md.DigitCountError(
         "two digits", 2, 3, [(1, 1, 4, 4), (5, 1, 8, 4)], np.zeros((10, 10))).plot(ax=ax),
     "RobustnessResult.plot": lambda c, ax: _robustness().plot(ax=ax),
+    "demo_explain.explanation_figure": lambda c, ax: explanation_figure(
+        c["model"], c["ds"].test.images[0, ..., 0], "saliency", ax=ax),
+    "demo_explain.explanation_figure[feature_maps]": lambda c, ax: explanation_figure(
+        c["model"], c["ds"].test.images[0, ..., 0], "feature_maps", ax=ax),
 }
+
+#: plotting functions outside multidigit.plots and the public results
+OTHER_PLOTS = {"demo_explain.explanation_figure"}
 
 
 def _plotting_names() -> set[str]:
     """Every public plotting function and public result (or error) with ``plot``."""
-    names = {f"plots.{name}" for name in plots.__all__}
+    names = {f"plots.{name}" for name in plots.__all__} | OTHER_PLOTS
     for name in md.__all__:
         obj = getattr(md, name)
         if inspect.isclass(obj) and callable(getattr(obj, "plot", None)):
@@ -138,7 +146,8 @@ def test_cases_cover_every_plot():
 @pytest.mark.parametrize("name", sorted(_plotting_names()))
 def test_every_plot_takes_ax_and_returns_a_figure(name):
     owner, attr = name.split(".")
-    func = getattr(plots if owner == "plots" else getattr(md, owner), attr)
+    holder = {"plots": plots, "demo_explain": demo_explain}.get(owner) or getattr(md, owner)
+    func = getattr(holder, attr)
     params = inspect.signature(func).parameters
     assert "ax" in params and params["ax"].default is None, f"{name} needs ax=None"
     assert "Figure" in str(inspect.signature(func).return_annotation), name
