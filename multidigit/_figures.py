@@ -3,9 +3,9 @@
 Every plot of multidigit takes ``ax=None`` and returns its figure, as scikit-learn's
 displays do.  :func:`canvas` is the one rule: with ``ax=None`` a new
 :class:`~matplotlib.figure.Figure` (no pyplot: no global state, no GUI backend); with
-an Axes, a one-panel plot draws into it and a plot of several panels splits the Axes'
-area into its grid (like scikit-learn's ``PartialDependenceDisplay``), the Axes then
-keeping only the plot's title.
+an Axes, a one-panel plot draws into it and a plot of several panels fills the Axes'
+place with a sub-figure of its grid (like scikit-learn's ``PartialDependenceDisplay``
+splits its ``ax``), titled with the plot's title; the Axes itself is turned off.
 
 Examples
 --------
@@ -14,8 +14,8 @@ Examples
 >>> from matplotlib.figure import Figure
 >>> ax = Figure().subplots()
 >>> c = canvas(ax, 2, 2, size=(6, 6))
->>> c.figure is ax.figure, c.axes.shape, len(ax.figure.axes)
-(True, (2, 2), 5)
+>>> c.figure is ax.figure, c.axes.shape, len(c.axes[0, 0].figure.axes)
+(True, (2, 2), 4)
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class Canvas(NamedTuple):
     axes: np.ndarray
     #: the Axes the caller passed, else None
     frame: "Axes | None"
+    #: the sub-figure of the panels, in the place of ``frame`` (several panels)
+    sub: Any = None
 
 
 def canvas(ax: Any, nrows: int = 1, ncols: int = 1, *, size: tuple[float, float],
@@ -49,8 +51,10 @@ def canvas(ax: Any, nrows: int = 1, ncols: int = 1, *, size: tuple[float, float]
     """A new figure of ``nrows x ncols`` panels (``ax=None``), or panels in ``ax``.
 
     ``size`` and ``layout`` apply to a new figure only.  A one-panel plot draws into
-    ``ax`` itself; several panels split ``ax``'s area (its subplot spec; an Axes
-    placed by hand gets inset panels) and turn its own frame off.
+    ``ax`` itself; several panels go into a sub-figure in ``ax``'s place (its subplot
+    spec; an Axes placed by hand gets inset panels), and ``ax``'s frame is turned off.
+    A sub-figure rather than panels in a nested grid: it has its own title, and
+    constrained layout spaces both.
     """
     if ax is None:
         from matplotlib.figure import Figure
@@ -67,21 +71,19 @@ def canvas(ax: Any, nrows: int = 1, ncols: int = 1, *, size: tuple[float, float]
     ax.set_axis_off()
     spec = ax.get_subplotspec()
     if spec is not None:
-        grid = spec.subgridspec(nrows, ncols)
-        panels = [[ax.figure.add_subplot(grid[r, c]) for c in range(ncols)]
-                  for r in range(nrows)]
-    else:  # an Axes placed with fig.add_axes: panels inside it, in its own coordinates
-        w, h = 1.0 / ncols, 1.0 / nrows
-        panels = [[ax.inset_axes([c * w + 0.1 * w, 1 - (r + 1) * h + 0.1 * h,
-                                  0.8 * w, 0.8 * h]) for c in range(ncols)]
-                  for r in range(nrows)]
+        sub = ax.figure.add_subfigure(spec)
+        return Canvas(ax.figure, sub.subplots(nrows, ncols, squeeze=False), ax, sub)
+    # an Axes placed with fig.add_axes: panels inside it, in its own coordinates
+    w, h = 1.0 / ncols, 1.0 / nrows
+    panels = [[ax.inset_axes([c * w + 0.1 * w, 1 - (r + 1) * h + 0.1 * h, 0.8 * w, 0.8 * h])
+               for c in range(ncols)] for r in range(nrows)]
     return Canvas(ax.figure, np.array(panels, dtype=object), ax)
 
 
 def set_title(c: Canvas, text: str) -> None:
-    """The plot's title: the new figure's suptitle, else the title of the Axes passed
-    (unless that Axes, being the plot's only panel, has its own title already)."""
-    if c.frame is None:
-        c.figure.suptitle(text)
+    """The plot's title: the suptitle of the new figure or of the sub-figure, else the
+    title of the Axes passed (unless it is the plot's only panel and has a title)."""
+    if c.frame is None or c.sub is not None:
+        (c.sub or c.figure).suptitle(text)
     elif not c.frame.get_title() or c.axes.size > 1:
         c.frame.set_title(text)

@@ -396,7 +396,7 @@ def plot_samples(
             color = "black" if pred[i] == truth[i] else "red"
         panel.set_title(title, fontsize="small", color=color)
     for panel in list(axes.flat)[n:]:
-        fig.delaxes(panel)
+        panel.remove()
     return fig
 
 
@@ -443,7 +443,7 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
         panel.set_axis_off()
         panel.set_title(str(j), fontsize="x-small")
     for panel in list(axes.flat)[n:]:
-        fig.delaxes(panel)
+        panel.remove()
     set_title(c, f"{layer} kernels (red +, blue -)")
     return fig
 
@@ -512,6 +512,6 @@ def plot_feature_maps(
         flat[j + 1].set_title(str(j), fontsize="x-small")
         flat[j + 1].set_axis_off()
     for panel in flat[n + 1 :]:
-        fig.delaxes(panel)
+        panel.remove()
     set_title(c, f"{layer} activations")
     return fig

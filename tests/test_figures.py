@@ -158,9 +158,15 @@ def _artists(ax: Any) -> int:
                                         ax.collections, ax.child_axes))
 
 
+def _all_axes(fig: Any) -> list[Any]:
+    """The Axes of a figure and of its sub-figures."""
+    return list(fig.axes) + [a for sub in fig.subfigs for a in _all_axes(sub)]
+
+
 def _inside(panel: Any, ax: Any) -> bool:
-    spec = panel.get_subplotspec()
-    return spec is not None and spec.get_topmost_subplotspec() == ax.get_subplotspec()
+    """``panel`` is in a sub-figure that takes ``ax``'s place (matplotlib keeps a
+    sub-figure's place in ``_subplotspec``; there is no public getter)."""
+    return panel.figure is not ax.figure and panel.figure._subplotspec == ax.get_subplotspec()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -170,7 +176,7 @@ def test_plot_draws_into_the_given_ax(name, model, tiny_ds):
     before = list(fig.axes)
     out = CASES[name]({"model": model, "ds": tiny_ds}, ax)
     assert out is ax.figure
-    new = [a for a in fig.axes if a not in before]
+    new = [a for a in _all_axes(fig) if a not in before]
     assert _artists(ax) > 0 or any(_artists(a) for a in new), f"{name} drew nothing in ax"
     assert all(_inside(a, ax) for a in new), f"{name} drew outside the given ax"
     assert _artists(other) == 0 and other.get_title() == "", f"{name} drew in another Axes"
