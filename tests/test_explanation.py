@@ -189,7 +189,7 @@ def test_matches_tf_keras_vis(trained_small_model, x):
     np.testing.assert_allclose(ours.maps, ref, atol=1e-4)
     import tensorflow as tf
 
-    from multidigit.explainers._common import normalize_maps
+    from multidigit.explainers.base import normalize_maps
 
     for method, cls in (("gradcam", Gradcam), ("gradcam++", GradcamPlusPlus)):
         ours = md.explain(m, x, method, head=1, score="probability").maps
