@@ -2,7 +2,7 @@
 
 Every function takes ``ax=None`` and returns a :class:`matplotlib.figure.Figure`: a
 new figure, or with ``ax=`` the figure of that Axes, drawn into it (a plot of several
-panels splits the Axes' area).  None calls ``plt.show()``: display the figure in a
+panels fills the Axes' place with a sub-figure).  None calls ``plt.show()``: display the figure in a
 notebook, or ``fig.savefig("out.png")``.  The results that draw call these functions
 from their ``.plot()`` (e.g. ``md.evaluate(...).plot()`` is
 :func:`plot_confusion_matrices`); this module imports none of them.
