@@ -35,14 +35,15 @@ def build_dataset(npz: Path, images_per_class: int, size: int, seed: int = 0):
     """A Triple MNIST set from the real digits (100 images per class = real scale:
     64,000 / 16,000 / 20,000), resized to ``size`` x ``size``."""
     from multidigit._resize import resize_like_pil
-    from multidigit.data import MultiDigitDataset, Split, _to_float, generate_dataset
+    from multidigit.data import MultiDigitDataset, Split, generate_dataset
+    from multidigit.data.dataset import as_pixels
 
     raw = generate_dataset(images_per_class=images_per_class, seed=seed, digits=real_digits(npz))
     splits = {}
     for s, (imgs, labels) in raw.items():
         if imgs.shape[1] != size:
             imgs = resize_like_pil(imgs, (size, size))
-        splits[s] = Split(_to_float(imgs), labels, s)
+        splits[s] = Split(as_pixels(imgs)[..., None], labels, s)  # uint8 -> [0, 1], (N, H, W, 1)
     return MultiDigitDataset(splits["train"], splits["val"], splits["test"], "bench")
 
 

@@ -12,8 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "progress_columns"]
+
+
+def progress_columns(description: str = "{task.description}", *extra: Any) -> tuple[Any, ...]:
+    """The columns of every multidigit bar: ``description``, the bar, done / total,
+    time elapsed and time remaining, then ``extra`` columns (rich ``ProgressColumn``).
+
+    Examples
+    --------
+    >>> len(progress_columns())
+    5
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return (TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), *extra)
 
 
 @contextmanager
@@ -23,16 +45,8 @@ def progress_bar(enabled: bool, description: str, total: int | None,
     if not enabled:
         yield lambda n=1: None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import Progress
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), transient=transient) as p:
+    with Progress(*progress_columns(), transient=transient) as p:
         task = p.add_task(description, total=total)
         yield lambda n=1: p.advance(task, n)

@@ -143,22 +143,16 @@ def _rich_progress(keras: Any) -> type:
 
         def on_train_begin(self, logs=None):
             from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+            from rich.progress import Progress, TextColumn
+
+            from ._progress import progress_columns
 
             self.console = self.console or Console()
             self._lines = not _live_display_works(self.console)
             if self._lines:
                 return
             self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+                *progress_columns("[bold]{task.description}", TextColumn("{task.fields[info]}")),
                 console=self.console,
             )
             self._progress.start()

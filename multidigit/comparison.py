@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise, product
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,10 @@ from ._progress import progress_bar
 from ._results import Result, figure_html, html_table, to_jsonable
 from .cross_validation import CrossValidationResult, cross_validate, make_folds
 from .data import MultiDigitDataset, Split
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["ComparisonResult", "compare", "corrected_interval", "corrected_ttest"]
 
@@ -209,10 +213,20 @@ class ComparisonResult(Result):
         out = html_table(rows, header, caption="Activation x loss comparison")
         out += f"<p>{_escape(self.verdict)}</p>"
         if self.rows:
-            from .plots import plot_comparison
-
-            out += figure_html(plot_comparison(self))
+            out += figure_html(self.plot())
         return out
+
+    def plot(self, ax: "Axes | None" = None) -> "Figure":
+        """Each combination's mean with its 95 % interval:
+        :func:`multidigit.plots.plot_comparison`.
+
+        Examples
+        --------
+        >>> fig = md.compare(ds, k=3).plot()     # doctest: +SKIP
+        """
+        from .plots import plot_comparison
+
+        return plot_comparison(self, ax=ax)
 
 
 def _escape(text: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,10 @@ from ._results import Result, html_table, to_jsonable
 from .data import MultiDigitDataset, Split
 from .evaluation import evaluate
 from .training import TrainingHistory, train
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["FOLD_METRICS", "CrossValidationResult", "cross_validate", "make_folds"]
 
@@ -188,6 +192,18 @@ class CrossValidationResult(Result):
         header = ["metric", "mean", "std", *(f"fold {f['fold']}" for f in self.folds)]
         return html_table(rows, header,
                           caption=f"{len(self.folds)}-fold {kind} cross-validation")
+
+    def plot(self, ax: "Axes | None" = None, *, title: str | None = None) -> "Figure":
+        """Every fold's learning curves on top of each other
+        (:func:`multidigit.plots.plot_learning_curves` of :attr:`histories`).
+
+        Examples
+        --------
+        >>> fig = md.cross_validate(ds, k=3).plot()     # doctest: +SKIP
+        """
+        from .plots import plot_learning_curves
+
+        return plot_learning_curves(self.histories, title=title, ax=ax)
 
     def __repr__(self) -> str:
         return f"CrossValidationResult({self})"

@@ -27,6 +27,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["LEFT_OUT", "demo_methods", "explanation_figure", "lasting_note"]
@@ -46,11 +47,12 @@ def demo_methods() -> list[str]:
 
 
 def explanation_figure(model: "keras.Model", x: np.ndarray, method: str, *,
-                       size: float = 2.4) -> "Figure":
+                       size: float = 2.4, ax: "Axes | None" = None) -> "Figure":
     """The demo's figure for ``method`` on one ``(H, W)`` image, every head.
 
     ``feature_maps`` shows the first convolution layer's channels as a grid (8 per
-    row, the input first); other methods, :meth:`Explanation.plot`.
+    row, the input first); other methods, :meth:`Explanation.plot`.  Drawn into
+    ``ax`` (its area split into the panels) or a new figure, which is returned.
 
     Examples
     --------
@@ -64,12 +66,15 @@ def explanation_figure(model: "keras.Model", x: np.ndarray, method: str, *,
 
         names = conv_layer_names(model)
         if names:
-            fig = plot_feature_maps(model, x, names[0])
-            fig.suptitle(f"feature maps of layer {names[0]!r}, one panel per channel",
-                         fontsize="small")
+            fig = plot_feature_maps(model, x, names[0], ax=ax)
+            title = f"feature maps of layer {names[0]!r}, one panel per channel"
+            if ax is None:
+                fig.suptitle(title, fontsize="small")
+            else:
+                ax.set_title(title, fontsize="small")
             return fig
     ex = md.explain(model, np.asarray(x)[None, ..., None], method=method, head="all")
-    return ex.plot(size=size)
+    return ex.plot(ax, size=size)
 
 
 def lasting_note(holder: Any, x: np.ndarray, note: str) -> str:

@@ -30,6 +30,8 @@ from .heads import model_head_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["EvaluationResult", "Prediction", "evaluate", "predict"]
 
@@ -138,6 +140,17 @@ class EvaluationResult(Result):
         return (html_table(overall, ["", ""], caption=f"Evaluation on {self.split_name!r}")
                 + html_table([r for r in per_head if len(r) == self.n_digits + 2],
                              ["", *heads, "mean"]))
+
+    def plot(self, ax: "Axes | None" = None, *, normalize: bool = False) -> "Figure":
+        """The confusion matrices: :func:`multidigit.plots.plot_confusion_matrices`.
+
+        Examples
+        --------
+        >>> fig = md.evaluate(model, ds.test).plot(normalize=True)   # doctest: +SKIP
+        """
+        from .plots import plot_confusion_matrices
+
+        return plot_confusion_matrices(self, normalize=normalize, ax=ax)
 
 
 def _check_split(split: Any) -> Split:

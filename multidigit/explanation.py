@@ -26,12 +26,13 @@ from ._inputs import as_pixels
 from ._param_validation import check_int, fail
 from ._results import Result, figure_html, html_table
 from .errors import ExplainerError
-from .explainers.base import accepted_options
+from .explainers.base import accepted_options, capabilities
 from .heads import model_head_names, predict_heads, resolve_heads
 from .registry import list_explainers, lookup_explainer
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["Explanation", "explain", "as_image_batch", "resolve_targets"]
@@ -183,14 +184,16 @@ class Explanation(Result):
         table = html_table(self._html_rows(), ["", ""], caption="Explanation")
         return f"<div>{table}{figure_html(self.plot(max_images=4))}</div>"
 
-    def plot(self, *, max_images: int = 8, max_channels: int = 8, cmap: str = "jet",
-             alpha: float = 0.5, size: float = 1.8) -> "Figure":
+    def plot(self, ax: "Axes | None" = None, *, max_images: int = 8, max_channels: int = 8,
+             cmap: str = "jet", alpha: float = 0.5, size: float = 1.8) -> "Figure":
         """Plot the explanation and return the matplotlib Figure.
 
         Attribution maps are overlaid on the images: one row per image, one column per
         head.  Per-image results that ignore heads (``deepdream``, ``feature_maps``) show
         the image then the result (or its first ``max_channels`` channels); model-level
-        results (``filters``) are shown as a grid.
+        results (``filters``) are shown as a grid.  With ``ax``, the grid is drawn in
+        that Axes' area (of its figure, which is returned); by default a new figure of
+        ``size`` inches per panel.
 
         Examples
         --------
@@ -202,10 +205,10 @@ class Explanation(Result):
         check_int("max_images", max_images, min=1, func="Explanation.plot")
         check_int("max_channels", max_channels, min=1, func="Explanation.plot")
         if self.model_level:
-            return draw.model_level(self, size)
+            return draw.model_level(self, size, ax)
         if self.per_head:
-            return draw.per_head(self, max_images, cmap, alpha, size)
-        return draw.per_image(self, max_images, max_channels, size)
+            return draw.per_head(self, max_images, cmap, alpha, size, ax)
+        return draw.per_image(self, max_images, max_channels, size, ax)
 
 
 # ----------------------------------------------------------------------------- explain
@@ -275,14 +278,15 @@ def explain(
     check_int("batch_size", batch_size, min=1, func="explain")
     _check_options(cls, method, options)
     x = as_image_batch(model, images)
+    kind = capabilities(cls).kind
     _check_backend(method, _backends_of(cls))
     explainer = cls()
     if "batch_size" in (accepted_options(cls) or ()) and "batch_size" not in options:
         options = {**options, "batch_size": batch_size}
-    if getattr(cls, "model_level", False):
+    if kind == "model_level":
         maps = _call(explainer, method, model, x[:batch_size], None, None, options)
         return Explanation(maps, method, [], None, x, dict(options), False, True)
-    if not getattr(cls, "per_head", True):
+    if kind == "per_image":
         parts = [_call(explainer, method, model, x[s: s + batch_size], None, None, options)
                  for s in range(0, len(x), batch_size)]
         return Explanation(np.concatenate(parts, axis=0), method, [], None, x, dict(options),
@@ -317,7 +321,7 @@ def _check_options(cls: type, method: str, options: dict[str, Any]) -> None:
 
 def _backends_of(cls: type) -> tuple[str, ...]:
     """The Keras backends an explainer class declares (empty: any backend)."""
-    return tuple(getattr(cls, "backends", ()) or ())
+    return capabilities(cls).backends
 
 
 def _check_backend(method: str, backends: tuple[str, ...]) -> None:

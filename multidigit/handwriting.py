@@ -137,7 +137,8 @@ class PreparedInput(Result):
     def plot(self, ax: "Any | None" = None) -> "Figure":
         """Two panels: the input with the boxes found, then the prepared image.
 
-        ``ax`` is a pair of Axes (or None for a new figure).
+        ``ax`` is one Axes (split in two panels), a pair of Axes, or None for a new
+        figure; returns the figure.
         """
         fig, axes = _axes(ax, 2)
         _show_split(axes[0], self.ink, self.boxes, "input (ink up), digits found")
@@ -154,11 +155,13 @@ class PreparedInput(Result):
 
 
 def _axes(ax: Any, n: int) -> tuple["Figure", list["Axes"]]:
-    if ax is None:
-        from matplotlib.figure import Figure
+    from matplotlib.axes import Axes
 
-        fig = Figure(figsize=(3.2 * n, 3.0), layout="constrained")
-        return fig, list(np.atleast_1d(fig.subplots(1, n)))
+    from ._figures import canvas
+
+    if ax is None or isinstance(ax, Axes):  # a new figure, or one Axes split in n panels
+        c = canvas(ax, 1, n, size=(3.2 * n, 3.0), func="plot")
+        return c.figure, list(c.axes.flat)
     axes = list(np.atleast_1d(ax))
     if len(axes) < n:
         raise fail("ax", f"{n} matplotlib Axes or None", ax, "plot")

@@ -1,7 +1,11 @@
 """Matplotlib figures for training, evaluation and model inspection.
 
-Every function returns a :class:`matplotlib.figure.Figure` and never calls
-``plt.show()``: display it in a notebook, or ``fig.savefig("out.png")``.
+Every function takes ``ax=None`` and returns a :class:`matplotlib.figure.Figure`: a
+new figure, or with ``ax=`` the figure of that Axes, drawn into it (a plot of several
+panels fills the Axes' place with a sub-figure).  None calls ``plt.show()``: display the figure in a
+notebook, or ``fig.savefig("out.png")``.  The results that draw call these functions
+from their ``.plot()`` (e.g. ``md.evaluate(...).plot()`` is
+:func:`plot_confusion_matrices`); this module imports none of them.
 
 Examples
 --------
@@ -22,17 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._figures import canvas, set_title
 from ._param_validation import check_bool, check_int, fail
 from .architecture import plot_architecture  # the diagram that needs no Graphviz
 from .errors import DataError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .comparison import ComparisonResult
     from .data import Split
-    from .evaluation import EvaluationResult
 
 __all__ = [
     "plot_learning_curves",
@@ -47,13 +51,10 @@ __all__ = [
 
 
 def _figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] | None = None,
-            **kw: Any) -> tuple["Figure", np.ndarray]:
+            ax: "Axes | None" = None, func: str = "plot") -> tuple["Figure", np.ndarray]:
     # Figure() directly (not pyplot): no global state, no GUI backend, nothing to close.
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size or (4.0 * ncols, 3.2 * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
-    return fig, axes
+    c = canvas(ax, nrows, ncols, size=size or (4.0 * ncols, 3.2 * nrows), func=func)
+    return c.figure, c.axes
 
 
 def _grid(n: int, max_cols: int = 8) -> tuple[int, int]:
@@ -72,7 +73,8 @@ def _history_dict(h: Any) -> dict[str, list[float]]:
 
 
 # ------------------------------------------------------------------ learning curves
-def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
+def plot_learning_curves(history: Any, *, title: str | None = None,
+                         ax: "Axes | None" = None) -> "Figure":
     """Loss and per-head accuracy (%) per epoch, training (solid) vs validation (dashed).
 
     The epoch axis has integer ticks; the legend has one line per entry: a colour per
@@ -85,6 +87,8 @@ def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
         each other.
     title : str, optional
         Figure title.
+    ax : matplotlib Axes, optional
+        Draw into it (its area is split in two panels); by default a new figure.
 
     Returns
     -------
@@ -99,7 +103,8 @@ def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
     if not runs:
         raise fail("history", "at least one history", history, "plot_learning_curves")
     dicts = [_history_dict(h) for h in runs]
-    fig, axes = _figure(1, 2, size=(10, 3.6))
+    frame = canvas(ax, 1, 2, size=(10, 3.6), func="plot_learning_curves")
+    fig, axes = frame.figure, frame.axes
     ax_loss, ax_acc = axes[0]
     alpha = 1.0 if len(dicts) == 1 else max(0.35, 1.0 / len(dicts) ** 0.5)
     import matplotlib as mpl
@@ -134,13 +139,13 @@ def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
         styles.append(Line2D([], [], color="0.3", ls="--", label="validation"))
     ax_loss.set(title="loss", xlabel="epoch", ylabel="loss")
     ax_acc.set(title="accuracy per digit position", xlabel="epoch", ylabel="accuracy (%)")
-    for ax in (ax_loss, ax_acc):
+    for panel in (ax_loss, ax_acc):
         if n_epochs <= 12:  # one tick per epoch (MaxNLocator falls back to 0.5 steps)
-            ax.set_xticks(range(1, n_epochs + 1))
+            panel.set_xticks(range(1, n_epochs + 1))
         else:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(0.5, n_epochs + 0.5)
-        ax.grid(alpha=0.3)
+            panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+        panel.set_xlim(0.5, n_epochs + 0.5)
+        panel.grid(alpha=0.3)
     if any("loss" in d for d in dicts):
         ax_loss.legend(handles=styles, fontsize="small")
     if heads:
@@ -148,12 +153,13 @@ def plot_learning_curves(history: Any, *, title: str | None = None) -> "Figure":
                                       label=k[: -len("_accuracy")])
                                for j, k in enumerate(heads)] + styles, fontsize="small")
     if title:
-        fig.suptitle(title)
+        set_title(frame, title)
     return fig
 
 
 # ------------------------------------------------------------------ confusion matrices
-def plot_confusion_matrices(result: "EvaluationResult", *, normalize: bool = False) -> "Figure":
+def plot_confusion_matrices(result: Any, *, normalize: bool = False,
+                            ax: "Axes | None" = None) -> "Figure":
     """One confusion-matrix heatmap per digit position.
 
     Parameters
@@ -162,6 +168,9 @@ def plot_confusion_matrices(result: "EvaluationResult", *, normalize: bool = Fal
         From :func:`multidigit.evaluate`.
     normalize : bool
         Show row fractions (recall per true digit) instead of counts.
+    ax : matplotlib Axes, optional
+        Draw into it (its area is split, one panel per digit position); by default a
+        new figure.
 
     Returns
     -------
@@ -180,7 +189,7 @@ def plot_confusion_matrices(result: "EvaluationResult", *, normalize: bool = Fal
         raise fail("result", "an EvaluationResult (from multidigit.evaluate)",
                    type(result).__name__, "plot_confusion_matrices")
     n = cms.shape[0]
-    fig, axes = _figure(1, n, size=(4.2 * n, 4.0))
+    fig, axes = _figure(1, n, size=(4.2 * n, 4.0), ax=ax, func="plot_confusion_matrices")
     for i in range(n):
         cm = cms[i].astype(float)
         if normalize:
@@ -194,8 +203,20 @@ def plot_confusion_matrices(result: "EvaluationResult", *, normalize: bool = Fal
 
 
 # ------------------------------------------------------------------ comparison
-def plot_comparison(result: "ComparisonResult") -> "Figure":
+def plot_comparison(result: Any, *, ax: "Axes | None" = None) -> "Figure":
     """Bar chart of each combination's mean accuracy with its 95 % interval.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        From :func:`multidigit.compare` (or its ``table()`` rows).
+    ax : matplotlib Axes, optional
+        Draw into it; by default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: a bar per combination, the reference first.
 
     Examples
     --------
@@ -205,7 +226,8 @@ def plot_comparison(result: "ComparisonResult") -> "Figure":
     if not rows:
         raise fail("result", "a ComparisonResult with at least one row", "no rows",
                    "plot_comparison")
-    fig, axes = _figure(1, 1, size=(max(5.0, 1.6 * len(rows)), 4.0))
+    fig, axes = _figure(1, 1, size=(max(5.0, 1.6 * len(rows)), 4.0), ax=ax,
+                        func="plot_comparison")
     ax = axes[0, 0]
     means = np.array([r["mean"] for r in rows]) * 100
     lo = np.array([r["ci_low"] for r in rows]) * 100
@@ -237,7 +259,8 @@ _GRAPHVIZ_HELP = (
 
 
 def plot_model(
-    model: "keras.Model", path: str | os.PathLike[str] | None = None, *, dpi: int = 96
+    model: "keras.Model", path: str | os.PathLike[str] | None = None, *, dpi: int = 96,
+    ax: "Axes | None" = None,
 ) -> "Figure":
     """The model's layer graph (``keras.utils.plot_model``) as a figure.
 
@@ -249,6 +272,8 @@ def plot_model(
         Also keep the PNG there.
     dpi : int
         Resolution of the rendered graph.
+    ax : matplotlib Axes, optional
+        Draw into it; by default a new figure sized to the graph.
 
     Raises
     ------
@@ -293,7 +318,8 @@ def plot_model(
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
     h, w = img.shape[:2]
-    fig, axes = _figure(1, 1, size=(max(3.0, w / dpi), max(3.0, h / dpi)))
+    fig, axes = _figure(1, 1, size=(max(3.0, w / dpi), max(3.0, h / dpi)), ax=ax,
+                        func="plot_model")
     axes[0, 0].imshow(img)
     axes[0, 0].set_axis_off()
     return fig
@@ -307,6 +333,7 @@ def plot_samples(
     predictions: Any = None,
     seed: int | None = 0,
     cols: int = 8,
+    ax: "Axes | None" = None,
 ) -> "Figure":
     """A grid of images with their labels (and predictions, if given).
 
@@ -323,6 +350,9 @@ def plot_samples(
         Random sample with this seed; None takes the first ``n`` images.
     cols : int
         Images per row.
+    ax : matplotlib Axes, optional
+        Draw into it (its area is split, one panel per image); by default a new
+        figure.
 
     Returns
     -------
@@ -355,23 +385,24 @@ def plot_samples(
                        f"{len(pred)} labels", "plot_samples",
                        "Predict the whole split: md.predict(model, split).")
     rows, c = _grid(n, cols)
-    fig, axes = _figure(rows, c, size=(1.5 * c, 1.7 * rows))
+    fig, axes = _figure(rows, c, size=(1.5 * c, 1.7 * rows), ax=ax, func="plot_samples")
     truth = split.label_strings
-    for ax, i in zip(axes.flat, idx):
-        ax.imshow(images[i, ..., 0], cmap="gray", vmin=0, vmax=1)  # white on black, as stored
-        ax.set_axis_off()
+    for panel, i in zip(axes.flat, idx):
+        panel.imshow(images[i, ..., 0], cmap="gray", vmin=0, vmax=1)  # white on black
+        panel.set_axis_off()
         title, color = str(truth[i]), "black"
         if pred is not None:
             title = f"{truth[i]} -> {pred[i]}"
             color = "black" if pred[i] == truth[i] else "red"
-        ax.set_title(title, fontsize="small", color=color)
-    for ax in list(axes.flat)[n:]:
-        fig.delaxes(ax)
+        panel.set_title(title, fontsize="small", color=color)
+    for panel in list(axes.flat)[n:]:
+        panel.remove()
     return fig
 
 
 # ------------------------------------------------------------------ filters / maps
-def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: int = 64) -> "Figure":
+def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: int = 64,
+                 ax: "Axes | None" = None) -> "Figure":
     """The kernels of one convolution layer (for later layers, averaged over inputs).
 
     The kernels come from the ``filters`` explainer
@@ -385,6 +416,9 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
         Conv layer name (``conv_1`` looks directly at the pixels).
     max_filters : int
         Show at most this many filters.
+    ax : matplotlib Axes, optional
+        Draw into it (its area is split, one panel per filter); by default a new
+        figure.
 
     Returns
     -------
@@ -401,15 +435,16 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
     k = FiltersExplainer().explain(model, None, None, None, layer=layer)  # (F, kh, kw)
     n = min(len(k), max_filters)
     rows, cols = _grid(n, 8)
-    fig, axes = _figure(rows, cols, size=(1.2 * cols, 1.3 * rows + 0.4))
+    c = canvas(ax, rows, cols, size=(1.2 * cols, 1.3 * rows + 0.4), func="plot_filters")
+    fig, axes = c.figure, c.axes
     lim = float(np.abs(k[:n]).max()) or 1.0
-    for j, ax in enumerate(axes.flat[:n]):
-        ax.imshow(k[j], cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_axis_off()
-        ax.set_title(str(j), fontsize="x-small")
-    for ax in list(axes.flat)[n:]:
-        fig.delaxes(ax)
-    fig.suptitle(f"{layer} kernels (red +, blue -)")
+    for j, panel in enumerate(axes.flat[:n]):
+        panel.imshow(k[j], cmap="RdBu_r", vmin=-lim, vmax=lim)
+        panel.set_axis_off()
+        panel.set_title(str(j), fontsize="x-small")
+    for panel in list(axes.flat)[n:]:
+        panel.remove()
+    set_title(c, f"{layer} kernels (red +, blue -)")
     return fig
 
 
@@ -427,7 +462,8 @@ def _one_image(model: "keras.Model", image: Any) -> np.ndarray:
 
 
 def plot_feature_maps(
-    model: "keras.Model", image: np.ndarray, layer: str = "conv_1", *, max_maps: int = 32
+    model: "keras.Model", image: np.ndarray, layer: str = "conv_1", *, max_maps: int = 32,
+    ax: "Axes | None" = None,
 ) -> "Figure":
     """Activations of one layer for one image: the input first, then each channel.
 
@@ -444,6 +480,8 @@ def plot_feature_maps(
         Any layer with a 4-D output (``conv_{i}``, ``bn_{i}``, ``pool_{i}``).
     max_maps : int
         Show at most this many channels.
+    ax : matplotlib Axes, optional
+        Draw into it (its area is split, one panel per map); by default a new figure.
 
     Returns
     -------
@@ -464,8 +502,8 @@ def plot_feature_maps(
                    layer, "plot_feature_maps")
     n = min(maps.shape[0], max_maps)  # maps: (channels, h, w)
     rows, cols = _grid(n + 1, 8)
-    fig, axes = _figure(rows, cols, size=(1.4 * cols, 1.5 * rows + 0.4))
-    flat = list(axes.flat)
+    c = canvas(ax, rows, cols, size=(1.4 * cols, 1.5 * rows + 0.4), func="plot_feature_maps")
+    fig, flat = c.figure, list(c.axes.flat)
     flat[0].imshow(x[..., 0], cmap="gray", vmin=0, vmax=1)  # white on black, as stored
     flat[0].set_title("input", fontsize="x-small")
     flat[0].set_axis_off()
@@ -473,7 +511,7 @@ def plot_feature_maps(
         flat[j + 1].imshow(maps[j], cmap="viridis")
         flat[j + 1].set_title(str(j), fontsize="x-small")
         flat[j + 1].set_axis_off()
-    for ax in flat[n + 1 :]:
-        fig.delaxes(ax)
-    fig.suptitle(f"{layer} activations")
+    for panel in flat[n + 1 :]:
+        panel.remove()
+    set_title(c, f"{layer} activations")
     return fig

@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ExplainerError
+from .explainers.base import capabilities
+
 __all__ = ["check_explainer"]
 
 
@@ -80,12 +83,12 @@ def _run(inst: Any, label: str, failures: _Failures, model: Any, x: np.ndarray,
     return out if ok else None
 
 
-def _check_head(inst: Any, label: str, failures: _Failures, model: Any, x3: np.ndarray,
-                t3: np.ndarray | None, h: int | None, options: dict[str, Any]) -> None:
+def _check_head(inst: Any, kind: str, label: str, failures: _Failures, model: Any,
+                x3: np.ndarray, t3: np.ndarray | None, h: int | None,
+                options: dict[str, Any]) -> None:
     """Shape, determinism and batch independence for one head."""
-    cls = type(inst)
     out3 = _run(inst, label, failures, model, x3, t3, h, options)
-    if getattr(cls, "model_level", False):
+    if kind == "model_level":
         again = _run(inst, label, failures, model, x3[:1], None, h, options)
         if out3 is not None and again is not None:
             failures.check(again.shape == out3.shape and np.allclose(again, out3),
@@ -103,7 +106,7 @@ def _check_head(inst: Any, label: str, failures: _Failures, model: Any, x3: np.n
             f"(head_index={h}); seed any randomness.")
     if out1 is None:
         return
-    if getattr(cls, "per_head", True):
+    if kind == "per_head":
         ok = all(failures.check(
             out.shape == (n, 20, 20),
             f"{label}: per-head maps must have shape (n, H, W) = ({n}, 20, 20) for "
@@ -144,6 +147,9 @@ def check_explainer(explainer: Any, *, options: dict[str, Any] | None = None) ->
 
     * has a non-empty ``name`` and an ``explain`` method, and can be instantiated
       without arguments;
+    * declares its kind of result with well-typed class attributes ``per_head``,
+      ``model_level`` and ``backends`` (see :class:`~multidigit.Explainer` and
+      :func:`~multidigit.explainers.base.capabilities`);
     * returns finite float arrays of the documented shape for batches of 1 and 3
       images and every head (``(n, H, W)`` for per-head explainers, ``(n, ...)`` for
       per-image ones);
@@ -173,11 +179,16 @@ def check_explainer(explainer: Any, *, options: dict[str, Any] | None = None) ->
     >>> check_explainer(GradCAMExplainer)          # doctest: +SKIP
     """
     cls = explainer if isinstance(explainer, type) else type(explainer)
-    name = getattr(cls, "name", None)
+    name = getattr(cls, "name", None)  # any class may be checked, even one without name
     label = f"explainer {name!r} ({cls.__module__}.{cls.__qualname__})"
     failures = _Failures()
     failures.check(isinstance(name, str) and name,
                    f"{label}: `name` must be a non-empty str, got {name!r}.")
+    try:
+        kind = capabilities(cls).kind
+    except ExplainerError as exc:
+        failures.append(f"{label}: {exc}")
+        kind = None
     inst = None
     if failures.check(callable(getattr(cls, "explain", None)),
                       f"{label}: has no explain() method."):
@@ -185,21 +196,20 @@ def check_explainer(explainer: Any, *, options: dict[str, Any] | None = None) ->
             inst = cls()
         except Exception as exc:  # noqa: BLE001 - reported as a failed check
             failures.append(f"{label}: cannot be instantiated without arguments: {exc!r}")
-    if inst is not None:
-        _check_calls(inst, label, failures, dict(options or {}))
+    if inst is not None and kind is not None:
+        _check_calls(inst, kind, label, failures, dict(options or {}))
     if failures:
         raise AssertionError(f"{len(failures)} check(s) failed:\n- " + "\n- ".join(failures))
 
 
-def _check_calls(inst: Any, label: str, failures: _Failures, options: dict[str, Any]) -> None:
-    cls = type(inst)
+def _check_calls(inst: Any, kind: str, label: str, failures: _Failures,
+                 options: dict[str, Any]) -> None:
     model = _tiny_model()
     rng = np.random.default_rng(0)
     x3 = rng.random((3, 20, 20, 1)).astype(np.float32)
     before = _snapshot(model, x3)
-    per_head = getattr(cls, "per_head", True) and not getattr(cls, "model_level", False)
     targets = rng.integers(0, 10, size=3)
-    for h in (range(2) if per_head else [None]):
-        _check_head(inst, label, failures, model, x3, targets if h is not None else None, h,
-                    options)
+    for h in (range(2) if kind == "per_head" else [None]):
+        _check_head(inst, kind, label, failures, model, x3,
+                    targets if h is not None else None, h, options)
     _check_unchanged(label, failures, before, _snapshot(model, x3))

@@ -35,6 +35,8 @@ from .schedules import PER_BATCH, SCHEDULES, ScheduleLike, schedule_function
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["SCHEDULES", "TrainingHistory", "default_epochs", "schedule_function", "train"]
 
@@ -122,6 +124,17 @@ class TrainingHistory(Result):
         if best:
             line += f"; best epoch {self.best_epoch} ({format_logs(best)})"
         return line
+
+    def plot(self, ax: Axes | None = None, *, title: str | None = None) -> Figure:
+        """The learning curves: :func:`multidigit.plots.plot_learning_curves`.
+
+        Examples
+        --------
+        >>> fig = md.train(model, ds, epochs=2).plot()     # doctest: +SKIP
+        """
+        from .plots import plot_learning_curves
+
+        return plot_learning_curves(self, title=title, ax=ax)
 
 
 def train(

@@ -189,7 +189,7 @@ def test_matches_tf_keras_vis(trained_small_model, x):
     np.testing.assert_allclose(ours.maps, ref, atol=1e-4)
     import tensorflow as tf
 
-    from multidigit.explainers._common import normalize_maps
+    from multidigit.explainers.base import normalize_maps
 
     for method, cls in (("gradcam", Gradcam), ("gradcam++", GradcamPlusPlus)):
         ours = md.explain(m, x, method, head=1, score="probability").maps
@@ -301,6 +301,10 @@ class _NoName(_Base):
     name = ""
 
 
+class _BadFlag(_Base):
+    per_head = "yes"  # the contract's flags are bools
+
+
 @pytest.mark.parametrize(
     "cls, message",
     [
@@ -311,6 +315,7 @@ class _NoName(_Base):
         (_SwapsActivation, "changed layer"),
         (_BatchDependent, "rest of the batch"),
         (_NoName, "name"),
+        (_BadFlag, "per_head"),
     ],
 )
 def test_check_explainer_catches_broken(cls, message):

@@ -158,7 +158,8 @@ def windowed():
 def test_cam_maps_are_in_image_coordinates(windowed, method):
     """A CAM is computed on the windowed image and put back: zero outside the
     windows, and equal to the same method run on the windowed image, restored."""
-    from multidigit.explainers._common import window_view, windowed_model
+    from multidigit.explainers._common import windowed_model
+    from multidigit.explainers.helpers import window_view
 
     model, x = windowed
     kw = {"max_n": 8} if method == "scorecam" else {}
@@ -184,7 +185,8 @@ def test_cam_maps_are_in_image_coordinates(windowed, method):
 
 
 def test_windowed_copy_predicts_like_the_model_and_follows_training(windowed):
-    from multidigit.explainers._common import window_view, windowed_model
+    from multidigit.explainers._common import windowed_model
+    from multidigit.explainers.helpers import window_view
 
     model, x = windowed
     cut = np.asarray(window_view(model).cut(x))

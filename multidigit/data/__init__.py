@@ -36,12 +36,7 @@ from __future__ import annotations
 
 from ..heads import head_names
 from .cache import CacheWarning, default_cache_dir
-from .dataset import (
-    SPLITS,
-    MultiDigitDataset,
-    Split,
-    _to_float,  # noqa: F401  (benchmarks/_common.py imports it from here)
-)
+from .dataset import SPLITS, MultiDigitDataset, Split
 from .decoding import read_images
 from .export import export_dataset
 from .folders import LabelMismatchWarning, iter_image_paths

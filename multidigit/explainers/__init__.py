@@ -28,6 +28,10 @@ Use them through :func:`multidigit.explain`.  :func:`sanity_check` and
 relevance mass, rank accuracy against the digit boxes) measure how much to trust them;
 :func:`trust_table` puts them side by side, and :data:`VERDICTS` says, per method, how
 far to trust it.
+
+Writing an explainer: :class:`Explainer` (the contract, read by :func:`capabilities`)
+and the public helpers of :mod:`multidigit.explainers.helpers` (:func:`window_view`,
+:func:`score_model`, :func:`target_scores`, :func:`head_region`...), re-exported here.
 """
 
 from __future__ import annotations
@@ -49,7 +53,12 @@ _LAZY: dict[str, str] = {
     **{name: "multidigit.explainers.trust" for name in (
         "trust_table", "TrustTable", "VERDICTS", "DESCRIPTIONS", "verdict",
         "attribution_methods")},
-    "Explainer": "multidigit.explainers.base",
+    **{name: "multidigit.explainers.base" for name in (
+        "Explainer", "Capabilities", "capabilities")},
+    # what a plugin needs for any model, the windowed ones included (see writing_plugins)
+    **{name: "multidigit.explainers.helpers" for name in (
+        "WindowView", "window_view", "score_model", "head_layers", "target_scores",
+        "head_region", "cached")},
 }
 
 __all__ = sorted(_LAZY)

@@ -27,11 +27,14 @@ Examples
 (1, 2, 2)
 >>> sorted(accepted_options(Brightness))
 ['normalize']
+>>> capabilities(Brightness).kind
+'per_head'
 """
 
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -41,7 +44,8 @@ from .._param_validation import check_bool, check_choice
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["Explainer", "SCORES", "COMMON_DEFAULTS", "accepted_options", "normalize_maps"]
+__all__ = ["Explainer", "Capabilities", "capabilities", "SCORES", "COMMON_DEFAULTS",
+           "accepted_options", "normalize_maps"]
 
 #: What gradient explainers differentiate.
 SCORES = ("logit", "probability")
@@ -63,16 +67,22 @@ def normalize_maps(maps: np.ndarray) -> np.ndarray:
 
 
 class Explainer:
-    """Base class of explainers (optional: any class with ``name`` and ``explain`` works).
+    """Base class of explainers, and the declaration of their contract.
+
+    Any class with a ``name`` and an ``explain`` method works (deriving is optional);
+    what it declares about its result is read from the class attributes below by
+    :func:`capabilities`, with this class's values as the defaults.
 
     Attributes
     ----------
     name : str
         Registry name (set by :func:`~multidigit.register_explainer` if left empty).
     per_head : bool
-        The result depends on the output head and the target digit (attribution maps).
+        The result depends on the output head and the target digit (attribution maps,
+        ``(n, H, W)``); ``False``: one result per image, ``(n, ...)``.
     model_level : bool
-        The result describes the whole model, not the images (e.g. first-layer filters).
+        The result describes the whole model, not the images (e.g. first-layer
+        filters); it overrides ``per_head``.
     backends : tuple of str
         Keras backends the explainer works with; empty means any.
     common_options : dict
@@ -80,10 +90,15 @@ class Explainer:
         takes, with its defaults; handled by :meth:`explain` and :meth:`finish`.
     """
 
+    #: Registry name (set by :func:`~multidigit.register_explainer` if left empty).
     name: ClassVar[str] = ""
+    #: The result depends on the head and the target digit: maps ``(n, H, W)``.
     per_head: ClassVar[bool] = True
+    #: The result describes the whole model, not the images (overrides ``per_head``).
     model_level: ClassVar[bool] = False
+    #: Keras backends the explainer works with; empty means any.
     backends: ClassVar[tuple[str, ...]] = ()
+    #: The shared options this explainer takes, with its defaults.
     common_options: ClassVar[dict[str, Any]] = {}
 
     def explain(
@@ -118,7 +133,7 @@ class Explainer:
                normalize: bool = False) -> np.ndarray:
         """Reduce a per-channel attribution over channels, then normalise if asked."""
         maps = np.asarray(raw, dtype=np.float32)
-        if self.per_head and not self.model_level and maps.ndim == 4:  # (n, H, W, C)
+        if capabilities(self).kind == "per_head" and maps.ndim == 4:  # (n, H, W, C)
             maps = np.abs(maps).max(axis=-1) if absolute else maps.sum(axis=-1)
         return normalize_maps(maps) if normalize else maps
 
@@ -134,6 +149,79 @@ class Explainer:
                 value = bool(value) if isinstance(value, np.bool_) else value
                 common[flag] = check_bool(flag, value, func)
         return common
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an explainer declares about its result (see :class:`Explainer`).
+
+    Read with :func:`capabilities`: the one place the contract's flags are read.
+
+    Attributes
+    ----------
+    per_head : bool
+        Maps per head and target digit, ``(n, H, W)``.
+    model_level : bool
+        One result for the whole model.
+    backends : tuple of str
+        Keras backends it works with; empty means any.
+    """
+
+    per_head: bool = Explainer.per_head
+    model_level: bool = Explainer.model_level
+    backends: tuple[str, ...] = Explainer.backends
+
+    @property
+    def kind(self) -> str:
+        """``"model_level"``, ``"per_head"`` (attribution maps) or ``"per_image"``."""
+        if self.model_level:
+            return "model_level"
+        return "per_head" if self.per_head else "per_image"
+
+
+_DECLARED = ("per_head", "model_level", "backends")
+
+
+def capabilities(explainer: Any) -> Capabilities:
+    """The :class:`Capabilities` that ``explainer`` (class or instance) declares.
+
+    The class attributes ``per_head``, ``model_level`` and ``backends`` (see
+    :class:`Explainer`); a class that does not derive from :class:`Explainer` and
+    leaves one out gets :class:`Explainer`'s value.
+
+    Raises
+    ------
+    ExplainerError
+        If a declaration has the wrong type (``per_head = "yes"``, ``backends = "tf"``).
+
+    Examples
+    --------
+    >>> class Filters(Explainer):
+    ...     model_level = True
+    >>> capabilities(Filters)
+    Capabilities(per_head=True, model_level=True, backends=())
+    >>> capabilities(Filters).kind
+    'model_level'
+    """
+    from ..errors import ExplainerError
+
+    cls = explainer if isinstance(explainer, type) else type(explainer)
+    # the class's own declarations, found in its MRO; Explainer's where it has none
+    found = {attr: next((vars(k)[attr] for k in cls.__mro__ if attr in vars(k)),
+                        vars(Explainer)[attr]) for attr in _DECLARED}
+    where = f"explainer class {cls.__module__}.{cls.__qualname__}"
+    for attr in ("per_head", "model_level"):
+        value = found[attr]
+        if not isinstance(value, (bool, np.bool_)):
+            raise ExplainerError(f"{where}: `{attr}` must be True or False (a class "
+                                 f"attribute), got {value!r}.")
+        found[attr] = bool(value)
+    backends = found["backends"]
+    if isinstance(backends, str) or not all(isinstance(b, str) for b in backends or ()):
+        raise ExplainerError(f"{where}: `backends` must be a tuple of Keras backend names "
+                             f"such as (\"tensorflow\",) (empty: any), got {backends!r}.")
+    found["backends"] = tuple(backends or ())
+    return Capabilities(**found)
 
 
 def _keyword_names(func: Any) -> set[str] | None:

@@ -25,6 +25,7 @@ from .._results import Result, html_table
 from ..explanation import as_image_batch, explain, resolve_targets
 from ..heads import model_head_names, predict_heads, resolve_heads
 from ..registry import lookup_explainer
+from .base import capabilities
 from .localisation import (  # noqa: F401  (the metrics live side by side)
     LocalisationResult,
     localisation,
@@ -51,7 +52,7 @@ __all__ = [
 
 def _per_head_method(method: str, func: str) -> None:
     cls = lookup_explainer(method, "method", func)
-    if not getattr(cls, "per_head", True) or getattr(cls, "model_level", False):
+    if capabilities(cls).kind != "per_head":
         raise fail("method", "an attribution method with per-head maps, such as "
                    "'saliency' or 'gradcam'", method, func)
 

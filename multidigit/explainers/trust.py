@@ -9,7 +9,7 @@ images whose digit boxes are known:
   5 % of the pixels (a digit's ink is about 2 % of an 84x84 image), every head;
 * **sanity**: Spearman correlation of the maps of the model and of the same model
   with every weight randomised (the test of :func:`sanity_check` with
-  ``mode="all"``), over the pixels head ``k`` reads (:func:`~multidigit.explainers._common.head_region`: its window,
+  ``mode="all"``), over the pixels head ``k`` reads (:func:`~multidigit.explainers.helpers.head_region`: its window,
   or its column strip), where the structural zeros outside a window cannot make two
   maps look alike; low is good, a method near 1 does not depend on what the model
   learned;
@@ -128,12 +128,12 @@ def verdict(method: str) -> str:
 def attribution_methods() -> list[str]:
     """Registered explainers with per-head attribution maps (built-ins and plugins)."""
     from ..registry import list_explainers, lookup_explainer
+    from .base import capabilities
 
     out = []
     for name in list_explainers():
-        cls = lookup_explainer(name)
-        if (name not in NOT_ATTRIBUTIONS and getattr(cls, "per_head", True)
-                and not getattr(cls, "model_level", False)):
+        if (name not in NOT_ATTRIBUTIONS
+                and capabilities(lookup_explainer(name)).kind == "per_head"):
             out.append(name)
     return out
 
@@ -197,7 +197,7 @@ def _variants(model: Any, methods: Sequence[str] | None,
               options: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
     """(label, method, options): every method, and the CAMs without restriction too
     on a model with ``digit_windows`` (both settings are measured)."""
-    from ._common import window_view
+    from .helpers import window_view
 
     names = list(methods) if methods is not None else attribution_methods()
     out = []
@@ -235,7 +235,7 @@ def _score_one(model: Any, random_model: Any, x: np.ndarray, labels: np.ndarray,
                boxes: np.ndarray, method: str, opts: dict[str, Any], steps: int,
                max_fraction: float, batch_size: int) -> dict[str, float]:
     from ..explanation import explain
-    from ._common import head_region
+    from .helpers import head_region
     from .localisation import pointing_game, relevance_mass, relevance_rank_accuracy
     from .metrics import faithfulness
 

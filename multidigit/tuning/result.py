@@ -10,6 +10,7 @@ from .._results import Result, html_table, to_jsonable
 from .table import TrialTable, fmt
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["TuneResult"]
@@ -123,38 +124,39 @@ class TuneResult(Result):
         """The trials as a rich renderable that fits the console (``rich.print`` it)."""
         return TrialTable(self.trials, self.objective, title)
 
-    def plot(self) -> "Figure":
+    def plot(self, ax: "Axes | None" = None) -> "Figure":
         """Score of each completed trial against each tuned hyperparameter.
 
         One panel per tuned (not fixed) hyperparameter; the best trial is drawn in
-        red.  Returns a :class:`matplotlib.figure.Figure`.
+        red.  Returns a :class:`matplotlib.figure.Figure`: a new one, or with ``ax``
+        the figure of that Axes, whose area the panels split.
 
         Examples
         --------
         >>> fig = result.plot()            # doctest: +SKIP
         >>> fig.savefig("tuning.png")      # doctest: +SKIP
         """
-        from matplotlib.figure import Figure
+        from .._figures import canvas, set_title
 
         done = [r for r in self.trials if r["score"] is not None]
         names = [n for n, spec in self.search_space.items() if spec["type"] != "fixed"]
         n = max(len(names), 1)
         cols = min(n, 4)
         rows = math.ceil(n / cols)
-        fig = Figure(figsize=(3.2 * cols, 2.8 * rows), layout="constrained")
-        axes = fig.subplots(rows, cols, squeeze=False).ravel()
-        for ax, name in zip(axes, names):
-            self._panel(ax, name, done)
-        for ax in axes[len(names):]:
+        c = canvas(ax, rows, cols, size=(3.2 * cols, 2.8 * rows), func="TuneResult.plot")
+        axes = c.axes.ravel()
+        for panel, name in zip(axes, names):
+            self._panel(panel, name, done)
+        for panel in axes[len(names):]:
             if not names:
-                ax.plot([r["trial_id"] for r in done], [r["score"] for r in done], "o")
-                ax.set_xlabel("trial")
-                ax.set_ylabel(self._score_label())
+                panel.plot([r["trial_id"] for r in done], [r["score"] for r in done], "o")
+                panel.set_xlabel("trial")
+                panel.set_ylabel(self._score_label())
             else:
-                ax.set_visible(False)
-        fig.suptitle(f"{self.tuner} search: {self.objective} per hyperparameter "
+                panel.set_visible(False)
+        set_title(c, f"{self.tuner} search: {self.objective} per hyperparameter "
                      f"({len(done)} trials, best in red)")
-        return fig
+        return c.figure
 
     def _score_label(self) -> str:
         """The objective in words with its direction: ``validation loss (lower is better)``."""
