@@ -15,6 +15,9 @@ already batched), ``forward`` (the model's forward pass in training mode, compil
 augmentation), ``layout`` and ``windows`` (one layer each).  The difference
 ``fit - step`` is the input pipeline and Python per step; ``step - forward`` the
 backward pass and the optimiser; ``forward - prepare`` the network itself.
+``fit_speN`` is ``fit`` with Keras' ``steps_per_execution=N`` (N batches per call of
+the compiled function); ``train`` is :func:`multidigit.train` for one epoch (its
+callbacks: the per-batch learning-rate schedule, the timer).
 ``--xla`` adds ``step_xla`` (the same step compiled with XLA, ``jit_compile=True``).
 """
 
@@ -80,6 +83,14 @@ def parts(args):
         "layout": compiled(lambda t: layers["layout"](t, training=True)),
         "windows": compiled(lambda t: layers["digit_windows"](t)),
     }
+    spe = md.build_model(seed=0)
+    spe.compile(optimizer=keras.optimizers.Adam(1e-3), loss=dict(model.loss),
+                steps_per_execution=args.spe)
+    out[f"fit_spe{args.spe}"] = lambda: spe.fit(x, y, batch_size=args.batch_size, epochs=1,
+                                                verbose=0, shuffle=False)
+    train_model = md.build_model(seed=0)
+    split = md.Split(x, ds.train.labels[:n], "train")
+    out["train"] = lambda: md.train(train_model, split, epochs=1, progress=False)
     if args.xla:
         xla = md.build_model(seed=0)
         xla.compile(optimizer=keras.optimizers.Adam(1e-3), loss=dict(model.loss),
@@ -100,6 +111,7 @@ def main() -> None:
     p.add_argument("--threads", default=None,
                    help="intra,inter op threads of TensorFlow (default: its own choice)")
     p.add_argument("--xla", action="store_true")
+    p.add_argument("--spe", type=int, default=8, help="steps_per_execution of fit_speN")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     import tensorflow as tf
