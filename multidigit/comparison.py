@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import training_split
 from ._param_validation import check_bool, check_choice, check_int, fail
 from ._progress import progress_bar
@@ -309,10 +310,10 @@ def compare(
     k: int = 3,
     repeats: int = 1,
     model_params: Mapping[str, Any] | None = None,
-    epochs: int = 10,
-    batch_size: int = 128,
+    epochs: int | None = D.EPOCHS,
+    batch_size: int = D.BATCH_SIZE,
     grouped: bool = True,
-    seed: int = 0,
+    seed: int = D.SEED,
     metric: str = "mean_digit_accuracy",
     train_params: Mapping[str, Any] | None = None,
     progress: bool = False,
@@ -339,7 +340,8 @@ def compare(
     model_params : dict, optional
         Other :func:`multidigit.build_model` arguments (``preset``...).
     epochs, batch_size, grouped, train_params
-        As in :func:`cross_validate`.
+        As in :func:`cross_validate` (``epochs=None``: the recipe's,
+        :func:`multidigit.default_epochs`; batch 64).
     seed : int
         Base seed.
     metric : {"mean_digit_accuracy", "whole_accuracy"}

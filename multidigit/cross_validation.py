@@ -21,13 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import training_split
 from ._param_validation import check_bool, check_int, fail
 from ._progress import progress_bar
 from ._results import Result, html_table, to_jsonable
 from .data import MultiDigitDataset, Split
 from .evaluation import evaluate
-from .training import TrainingHistory, train
+from .training import TrainingHistory, default_epochs, train
 
 __all__ = ["FOLD_METRICS", "CrossValidationResult", "cross_validate", "make_folds"]
 
@@ -48,7 +49,7 @@ def _groups_of(split_or_labels: Any) -> np.ndarray:
 
 
 def make_folds(
-    split_or_labels: Any, k: int = 5, *, grouped: bool = True, seed: int = 0,
+    split_or_labels: Any, k: int = D.K, *, grouped: bool = True, seed: int = D.SEED,
     _func: str = "make_folds",
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """K-fold train / validation indices, grouped by label combination.
@@ -207,12 +208,12 @@ class CrossValidationResult(Result):
 def cross_validate(
     data: MultiDigitDataset | Split,
     *,
-    k: int = 5,
+    k: int = D.K,
     model_params: Mapping[str, Any] | None = None,
-    epochs: int = 10,
-    batch_size: int = 128,
+    epochs: int | None = D.EPOCHS,
+    batch_size: int = D.BATCH_SIZE,
     grouped: bool = True,
-    seed: int = 0,
+    seed: int = D.SEED,
     train_params: Mapping[str, Any] | None = None,
     folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     progress: bool = False,
@@ -229,8 +230,11 @@ def cross_validate(
     model_params : dict, optional
         Arguments of :func:`multidigit.build_model` (``activation``, ``loss``,
         ``preset``...); ``input_shape`` and ``n_digits`` come from the data.
-    epochs, batch_size : int
-        Training length and batch size of every fold.
+    epochs : int, optional
+        Epochs of every fold; ``None`` (default): the recipe's,
+        :func:`multidigit.default_epochs` of the folds' mean training size.
+    batch_size : int
+        Batch size of every fold (default: :func:`train`'s, 64).
     grouped : bool
         Group folds by label combination (see :func:`make_folds`; False reproduces
         the study's leaky plain KFold).
@@ -270,6 +274,8 @@ def cross_validate(
         fold_list = make_folds(split, k, grouped=grouped, seed=seed, _func="cross_validate")
     else:
         fold_list = _check_folds(folds, len(split))
+    if epochs is None:  # the recipe's: one number for every fold
+        epochs = default_epochs(round(np.mean([len(tr) for tr, _ in fold_list])), batch_size)
     results: list[dict[str, Any]] = []
     histories: list[TrainingHistory] = []
     with progress_bar(check_bool("progress", progress, "cross_validate"),

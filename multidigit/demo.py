@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._param_validation import check_bool, check_int, check_number, fail
 from .demo_explain import demo_methods, explanation_figure, lasting_note  # explainers
 from .demo_inputs import (  # model_fit_problem: the CLI uses it from here too
@@ -65,7 +66,7 @@ INVERT_CHOICES = {"auto (from the border)": "auto", "invert (dark ink on light p
                   "as it is (light ink on dark)": False}
 _INSTALL = 'pip install "multidigit[demo]"'
 #: The folder ``multidigit study`` writes by default; its ``model.keras`` is the demo's default.
-DEFAULT_STUDY = "multidigit-study"
+DEFAULT_STUDY = D.STUDY_FOLDER
 
 
 class DemoDependencyError(MultidigitError, ImportError):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import as_pixels, check_model, checked_split, model_image_shape
 from ._param_validation import check_bool, check_int, fail
 from ._results import Result, html_table, to_jsonable
@@ -184,7 +185,7 @@ def _reports(split: Split, predicted: np.ndarray) -> tuple[list[dict[str, Any]],
     return to_jsonable(reports), cms
 
 
-def evaluate(model: keras.Model, split: Split, *, batch_size: int = 256) -> EvaluationResult:
+def evaluate(model: keras.Model, split: Split, *, batch_size: int = D.PREDICT_BATCH_SIZE) -> EvaluationResult:
     """Measure a model on one split.
 
     Parameters
@@ -366,7 +367,7 @@ def predict(
     images_or_png_paths: Any,
     *,
     image_size: tuple[int, int] | None = None,
-    batch_size: int = 256,
+    batch_size: int = D.PREDICT_BATCH_SIZE,
     prepare: bool = False,
 ) -> Prediction:
     """Read the digits in images.

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import as_pixels
 from ._param_validation import check_int, fail
 from ._results import Result, figure_html, html_table
@@ -218,7 +219,7 @@ def explain(
     *,
     head: int | str = "all",
     target: Any = None,
-    batch_size: int = 256,
+    batch_size: int = D.PREDICT_BATCH_SIZE,
     **options: Any,
 ) -> Explanation:
     """Explain ``model``'s predictions on ``images`` with a registered explainer.

@@ -50,6 +50,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _defaults as D
 from ._blocks import _augment, _conv_blocks, _dense_block, _layout, _resize, _windows
 from ._param_validation import (
     check_bool,
@@ -154,8 +155,8 @@ def _compile(model: keras.Model, names: list[str], activation: str, loss: str,
 
 
 def build_model(
-    activation: str = "softmax",
-    loss: str = "binary_crossentropy",
+    activation: str = D.ACTIVATION,
+    loss: str = D.LOSS,
     *,
     input_shape: Sequence[int] = (84, 84, 1),
     preset: str = "shared",

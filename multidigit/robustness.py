@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._param_validation import check_bool, check_int, fail
 from ._results import Result, figure_html, html_table
 from .conditions import CONDITIONS, make_condition_images
@@ -179,7 +180,7 @@ def evaluate_robustness(
     seed: int = 0,
     prepare: bool = False,
     digits: tuple[np.ndarray, np.ndarray] | None = None,
-    batch_size: int = 256,
+    batch_size: int = D.PREDICT_BATCH_SIZE,
 ) -> RobustnessResult:
     """Read pictures of MNIST test digits under each condition and score the readings.
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import check_model, resolve_data
 from ._param_validation import check_bool, check_choice, check_int, check_number, fail
 from ._results import Result, to_jsonable
@@ -39,9 +40,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SCHEDULES", "TrainingHistory", "default_epochs", "schedule_function", "train"]
 
 _PIPELINES = ("auto", "arrays", "tf.data")
-#: multidigit's batch size, shared by :func:`train` and :func:`default_epochs` (the
-#: epochs are counted in steps of this batch)
-DEFAULT_BATCH_SIZE = 64
+#: multidigit's batch size (:data:`multidigit._defaults.BATCH_SIZE`), shared by every
+#: training entry point and :func:`default_epochs` (the epochs are counted in its steps)
+DEFAULT_BATCH_SIZE = D.BATCH_SIZE
 
 
 # =========================================================================== history
@@ -128,10 +129,10 @@ def train(
     model: keras.Model,
     data: MultiDigitDataset | Split,
     *,
-    epochs: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    epochs: int | None = D.EPOCHS,
+    batch_size: int = D.BATCH_SIZE,
     validation: str | Split | None = "val",
-    schedule: ScheduleLike = "onecycle",
+    schedule: ScheduleLike = D.SCHEDULE,
     learning_rate: float | None = None,
     early_stopping: bool = True,
     patience: int = 5,
@@ -139,7 +140,7 @@ def train(
     log_csv: str | os.PathLike[str] | None = None,
     tensorboard: str | os.PathLike[str] | None = None,
     callbacks: Sequence[Any] = (),
-    seed: int = 0,
+    seed: int = D.SEED,
     augment: bool | Any = False,
     pipeline: str = "auto",
     progress: bool = False,
@@ -147,11 +148,11 @@ def train(
 ) -> TrainingHistory:
     """Train a multi-head model (``model.fit`` with multidigit's recipe by default).
 
-    The defaults are multidigit's recipe: batch 64, a one-cycle learning rate (warm-up,
-    then cosine decay), :func:`default_epochs` epochs; with :func:`build_model`'s
-    default model it reads 99.35 % of the digits and 98.1 % of the whole numbers of
-    real-scale Triple MNIST (64,000 training images) after about 14 minutes on two CPU
-    cores (three seeds, ``benchmarks/README.md``).
+    The defaults are multidigit's recipe (:mod:`multidigit._defaults`, shared with
+    :func:`cross_validate`, :func:`compare` and :func:`tune`): batch 64, a one-cycle
+    learning rate (warm-up, then cosine decay), :func:`default_epochs` epochs; what it
+    reaches with :func:`build_model`'s default model, and how fast, is measured in
+    ``benchmarks/README.md``.
     The study's recipe is
     ``batch_size=32, schedule="step", epochs=20`` with ``preset="tuned"``.
 
@@ -165,10 +166,9 @@ def train(
         Maximum number of epochs; default :func:`default_epochs` of the training
         split's size and ``batch_size`` (more epochs for small sets).
     batch_size : int
-        Images per gradient step.  64 (default): on two CPU cores an image costs no
-        more than at 128, and the short schedule gets twice the steps (real-scale set,
-        ``benchmarks/README.md``: 0.04 point per digit and 0.1 point whole-number
-        above batch 128 on two seeds, in the same time).
+        Images per gradient step.  64 (default): on a CPU an image costs no more
+        than at 128, and the short schedule gets twice the steps (measured in
+        ``benchmarks/README.md``).
     validation : "val", Split or None
         ``"val"``: the dataset's validation split (none for a bare Split); a Split;
         or None for no validation.
@@ -284,18 +284,20 @@ def train(
                        checkpoint=checkpoint, params=params)
 
 
-#: :func:`default_epochs`: about this many gradient steps, within these epoch bounds.
-DEFAULT_STEPS = 7000
-DEFAULT_EPOCHS = (6, 20)
+#: :func:`default_epochs`: about this many gradient steps, within these epoch bounds
+#: (:data:`multidigit._defaults.STEPS`, :data:`multidigit._defaults.EPOCH_BOUNDS`).
+DEFAULT_STEPS = D.STEPS
+DEFAULT_EPOCHS = D.EPOCH_BOUNDS
 
 
-def default_epochs(n_images: int, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
-    """The number of epochs :func:`train` runs when not told: about
-    :data:`DEFAULT_STEPS` gradient steps, at least 6 and at most 20 epochs.
+def default_epochs(n_images: int, batch_size: int = D.BATCH_SIZE) -> int:
+    """The number of epochs :func:`train` (and every entry point given ``epochs=None``)
+    runs when not told: about :data:`DEFAULT_STEPS` gradient steps, at least 6 and at
+    most 20 epochs.
 
     The one-cycle schedule needs enough steps to warm up and anneal; a large set gets
-    them in few epochs (real-scale Triple MNIST, 64,000 images: 7 epochs, under 15
-    minutes on two CPU cores), a small one needs more passes (``mini``'s 6,400: 20).
+    them in few epochs (real-scale Triple MNIST, 64,000 images: 7 epochs), a small one
+    needs more passes (``mini``'s 6,400: 20).
 
     Examples
     --------

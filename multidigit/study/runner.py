@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import _defaults as D
 from .._param_validation import check_bool, check_int, fail
 from ..errors import MultidigitError
 from . import stages as S
@@ -121,7 +122,7 @@ def _summary(run: StudyFolder, fin: dict[str, Any]) -> None:
 
 def run_study(
     data: str | os.PathLike[str] = "mini",
-    out: str | os.PathLike[str] = "multidigit-study",
+    out: str | os.PathLike[str] = D.STUDY_FOLDER,
     *,
     quick: bool = False,
     seed: int = 0,

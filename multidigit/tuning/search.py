@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _defaults as D
 from .._param_validation import check_bool, check_choice, check_int, fail
 from ..errors import StorageError, TuningError
 from . import tuner as glue
@@ -33,20 +34,20 @@ def tune(
     data: Any,
     *,
     search_space: str | Mapping[str, Any] = "shared",
-    tuner: str = "hyperband",
+    tuner: str = D.TUNER,
     max_trials: int = 10,
-    epochs: int = 5,
+    epochs: int | None = D.EPOCHS,
     objective: str = "val_loss",
     k: int | None = None,
-    directory: str | os.PathLike[str] = "multidigit-tuning",
+    directory: str | os.PathLike[str] = D.TUNING_FOLDER,
     project_name: str = "search",
     resume: bool = True,
-    seed: int = 0,
-    batch_size: int = 128,
+    seed: int = D.SEED,
+    batch_size: int = D.BATCH_SIZE,
     retrain: bool = True,
     progress: bool = False,
-    activation: str = "softmax",
-    loss: str = "categorical_crossentropy",
+    activation: str = D.ACTIVATION,
+    loss: str = D.LOSS,
 ) -> TuneResult:
     """Search hyperparameters of the digit CNN with keras-tuner.
 
@@ -64,8 +65,10 @@ def tune(
         ``RandomSearch`` (the study's) or ``BayesianOptimization``.
     max_trials : int
         Most trials in the project (also for Hyperband), counting resumed ones.
-    epochs : int
-        Epochs per trial (Hyperband: the most a trial gets).
+    epochs : int, optional
+        Epochs per trial (Hyperband: the most a trial gets); ``None`` (default): the
+        recipe's, :func:`multidigit.default_epochs` of the train split and
+        ``batch_size`` (as :func:`multidigit.train`).
     objective : str
         Metric to optimise; ``"val_loss"`` (the study's, minimised) or e.g.
         ``"val_digit_0_accuracy"`` (maximised: names with ``acc``, ``auc``,
@@ -85,7 +88,8 @@ def tune(
     seed : int
         Seeds the tuner's sampling, the weights and the data order of every trial.
     batch_size : int
-        Batch size (unless the space tunes ``batch_size``).
+        Batch size (unless the space tunes ``batch_size``); default
+        :func:`multidigit.train`'s, 64.
     retrain : bool
         Retrain the best configuration on the train split (see
         :attr:`TuneResult.best_model`); otherwise restore the best trial's weights.
@@ -93,7 +97,8 @@ def tune(
         Show a live table of the trials (rich).  keras-tuner's own printing is
         always silenced.
     activation, loss : str
-        Output activation and loss (see :func:`multidigit.build_model`).
+        Output activation and loss; the defaults are :func:`multidigit.build_model`'s
+        (``"softmax"``, ``"binary_crossentropy"``).
 
     Returns
     -------
@@ -128,6 +133,10 @@ def tune(
                 retrain=retrain, progress=progress)
     space = check_search_space(search_space)
     train, val = _splits(data, k)
+    if epochs is None:  # the recipe's, as train() counts them
+        from ..training import default_epochs
+
+        epochs = default_epochs(len(train), batch_size)
     _check_tensorboard()
     started = time.perf_counter()
     hm = glue.hypermodel_class()(
@@ -164,7 +173,7 @@ def _check_args(*, tuner: str, max_trials: int, epochs: int, k: int | None,
     """Every plain argument of :func:`tune` (the space and the data are checked apart)."""
     check_choice("tuner", tuner, glue.TUNERS, func="tune")
     check_int("max_trials", max_trials, min=1, func="tune")
-    check_int("epochs", epochs, min=1, func="tune")
+    check_int("epochs", epochs, min=1, none_ok=True, func="tune")
     check_int("batch_size", batch_size, min=1, func="tune")
     check_int("k", k, min=2, none_ok=True, func="tune",
               hint="None scores trials on the validation split.")
