@@ -28,7 +28,17 @@ import numpy as np
 
 from . import _defaults as D
 from ._inputs import check_model, resolve_data
-from ._param_validation import check_bool, check_choice, check_int, check_number, fail
+from ._param_validation import (
+    Body,
+    Bool,
+    Choice,
+    Free,
+    Int,
+    Number,
+    check_choice,
+    fail,
+    validate_params,
+)
 from ._results import Result, to_jsonable
 from .callbacks import current_lr, default_augmentation, format_logs, make_callbacks
 from .data import MultiDigitDataset, Split
@@ -125,6 +135,29 @@ class TrainingHistory(Result):
         return line
 
 
+_PATH = Free("a file path; the file system checks it")
+
+
+@validate_params({
+    "model": Body("a compiled keras.Model whose heads and input fit the data"),
+    "data": Body("a MultiDigitDataset or a Split"),
+    "epochs": Int(min=1, none_ok=True),
+    "batch_size": Int(min=1),
+    "validation": Body("'val', a Split or None"),
+    "schedule": Body("one of SCHEDULES or a callable f(epoch, lr) -> lr"),
+    "learning_rate": Number(min=0, min_inclusive=False, none_ok=True),
+    "early_stopping": Bool(),
+    "patience": Int(min=0),
+    "checkpoint": Body("None or a path ending in '.keras'"),
+    "log_csv": _PATH,
+    "tensorboard": _PATH,
+    "callbacks": Body("a list of keras.callbacks.Callback"),
+    "seed": Int(min=0, max=2**32 - 1),
+    "augment": Body("True, False or a Keras preprocessing layer"),
+    "pipeline": Choice(_PIPELINES),
+    "progress": Bool(),
+    "verbose": Bool(),
+})
 def train(
     model: keras.Model,
     data: MultiDigitDataset | Split,
@@ -242,16 +275,16 @@ def train(
     check_model(model, train_split, need_compiled=True)
     if val_split is not None:
         check_model(model, val_split, need_compiled=True)
-    epochs, batch_size, patience = _check_train_args(
-        epochs, batch_size, patience, pipeline, checkpoint, schedule, learning_rate)
-    seed = check_int("seed", seed, min=0, max=2**32 - 1, func="train")
+    _check_train_args(checkpoint, schedule, augment)
+    epochs = None if epochs is None else int(epochs)
+    batch_size, patience, seed = int(batch_size), int(patience), int(seed)
     callbacks = _check_callbacks(callbacks)
     if epochs is None:
         epochs = default_epochs(len(train_split), batch_size)
     base_lr = float(learning_rate) if learning_rate is not None else current_lr(model)
     if not (math.isfinite(base_lr) and base_lr > 0):
         raise fail("learning_rate", "a finite number > 0 (the optimizer's rate is "
-                   f"{base_lr})", learning_rate, "train")
+                   f"{base_lr})", learning_rate)
     lr_fn = schedule_function(schedule, epochs=epochs, learning_rate=base_lr)
     lr_fn(0)  # a bad callable schedule fails now, not inside model.fit
     keras.utils.set_random_seed(int(seed))
@@ -290,6 +323,7 @@ DEFAULT_STEPS = D.STEPS
 DEFAULT_EPOCHS = D.EPOCH_BOUNDS
 
 
+@validate_params({"n_images": Int(min=1), "batch_size": Int(min=1)})
 def default_epochs(n_images: int, batch_size: int = D.BATCH_SIZE) -> int:
     """The number of epochs :func:`train` (and every entry point given ``epochs=None``)
     runs when not told: about :data:`DEFAULT_STEPS` gradient steps, at least 6 and at
@@ -304,30 +338,21 @@ def default_epochs(n_images: int, batch_size: int = D.BATCH_SIZE) -> int:
     >>> default_epochs(64_000), default_epochs(6_400), default_epochs(30_000)
     (7, 20, 15)
     """
-    n_images = check_int("n_images", n_images, min=1, func="default_epochs")
-    batch_size = check_int("batch_size", batch_size, min=1, func="default_epochs")
-    steps = -(-n_images // batch_size)
+    steps = -(-int(n_images) // int(batch_size))
     lo, hi = DEFAULT_EPOCHS
     return int(min(hi, max(lo, -(-DEFAULT_STEPS // steps))))
 
 
-def _check_train_args(epochs: Any, batch_size: Any, patience: Any, pipeline: Any,
-                      checkpoint: Any, schedule: Any, learning_rate: Any
-                      ) -> tuple[int | None, int, int]:
-    """Validate train()'s scalar arguments; return epochs, batch_size, patience."""
-    epochs = check_int("epochs", epochs, min=1, none_ok=True, func="train")
-    batch_size = check_int("batch_size", batch_size, min=1, func="train")
-    patience = check_int("patience", patience, min=0, func="train")
-    check_choice("pipeline", pipeline, _PIPELINES, func="train")
-    check_number("learning_rate", learning_rate, min=0, min_inclusive=False, none_ok=True,
-                 func="train")
+def _check_train_args(checkpoint: Any, schedule: Any, augment: Any) -> None:
+    """train()'s arguments that a declared rule cannot say alone."""
     if not callable(schedule):
-        check_choice("schedule", schedule, SCHEDULES, func="train",
+        check_choice("schedule", schedule, SCHEDULES,
                      hint="Or pass a callable f(epoch, lr) -> lr.")
     if checkpoint is not None and Path(checkpoint).suffix != ".keras":
         raise fail("checkpoint", "a path ending in '.keras' (native Keras format)",
-                   str(checkpoint), "train")
-    return epochs, batch_size, patience
+                   str(checkpoint))
+    if not isinstance(augment, bool) and not callable(augment):
+        raise fail("augment", "True, False or a Keras preprocessing layer", augment)
 
 
 def _check_callbacks(callbacks: Any) -> list[Any]:
@@ -341,7 +366,7 @@ def _check_callbacks(callbacks: Any) -> list[Any]:
     if not ok:
         shown = callbacks if not isinstance(callbacks, (list, tuple)) else bad[0]
         raise fail("callbacks", "a list of keras.callbacks.Callback objects", repr(shown),
-                   "train", "Early stopping is built in: early_stopping=True.")
+                   hint="Early stopping is built in: early_stopping=True.")
     return list(callbacks)
 
 
@@ -383,9 +408,9 @@ def _callbacks(schedule: ScheduleLike, lr_fn: Any, monitor: str, *, early_stoppi
         cbs.append(cb["AtomicCSVLogger"](str(_writable(log_csv))))
     if tensorboard is not None:
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard).expanduser())))
-    if check_bool("progress", progress, "train"):
+    if progress:
         cbs.append(cb["RichProgress"](epochs))
-    if check_bool("verbose", verbose, "train"):
+    if verbose:
         cbs.append(cb["PrintEpochs"]())
     return cbs, timer, es
 
@@ -395,7 +420,7 @@ def _fit_inputs(train_split: Split, batch_size: int, seed: int, augment: Any,
     """``model.fit``'s data arguments: NumPy arrays, or tf.data with augmentation."""
     use_tfdata = pipeline == "tf.data" or (pipeline == "auto" and augment is not False)
     if augment is not False and not use_tfdata:
-        raise fail("pipeline", "'tf.data' or 'auto' when augment is set", pipeline, "train")
+        raise fail("pipeline", "'tf.data' or 'auto' when augment is set", pipeline)
     if not use_tfdata:
         return {"x": train_split.images, "y": train_split.one_hot(),
                 "batch_size": batch_size, "shuffle": True}, False
