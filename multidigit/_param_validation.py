@@ -34,6 +34,7 @@ from .errors import ParameterError
 __all__ = [
     "Body",
     "Bool",
+    "Check",
     "Choice",
     "Free",
     "Int",
@@ -282,6 +283,17 @@ class Shape(Rule):
 
     def check(self, name: str, value: Any) -> None:
         check_shape(name, value, self.length, min=self.min, hint=self.hint)
+
+
+@dataclass(frozen=True)
+class Check(Rule):
+    """Checked by ``func(value)``, a helper several functions share (it raises)."""
+
+    func: Callable[[Any], Any]
+    invalid: Any = None
+
+    def check(self, name: str, value: Any) -> None:
+        self.func(value)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ except Exception:  # pragma: no cover
     _cv2 = None
 
 
-def check_image_size(image_size: Any, func: str = "load_dataset") -> tuple[int, int] | None:
+def check_image_size(image_size: Any, func: str | None = None) -> tuple[int, int] | None:
     """``None``, an int ``N`` or ``(H, W)`` -> ``(H, W)`` with both >= 1 (or None)."""
     if image_size is None:
         return None
