@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _defaults as D
 from ._inputs import as_pixels
-from ._param_validation import check_int, fail
+from ._param_validation import Body, Int, check_int, fail, validate_params
 from ._results import Result, figure_html, html_table
 from .errors import ExplainerError
 from .explainers.base import accepted_options
@@ -212,6 +212,15 @@ class Explanation(Result):
 # ----------------------------------------------------------------------------- explain
 
 
+@validate_params({
+    "model": Body("a keras.Model"),
+    "images": Body("a batch (N, H, W, C), one image or a Split, as the model expects"),
+    "method": Body("a registered explainer name (list_explainers())"),
+    "head": Body("'all', a head index or a head name"),
+    "target": Body("None, an int or digits per image (and head)"),
+    "batch_size": Int(min=1),
+    "options": Body("options the chosen explainer accepts"),
+})
 def explain(
     model: "keras.Model",
     images: Any,
