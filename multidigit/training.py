@@ -271,14 +271,14 @@ def train(
     """
     import keras
 
+    _check_train_args(checkpoint, schedule, augment)
+    callbacks = _check_callbacks(callbacks)
     train_split, val_split = resolve_data(data, validation)
     check_model(model, train_split, need_compiled=True)
     if val_split is not None:
         check_model(model, val_split, need_compiled=True)
-    _check_train_args(checkpoint, schedule, augment)
     epochs = None if epochs is None else int(epochs)
     batch_size, patience, seed = int(batch_size), int(patience), int(seed)
-    callbacks = _check_callbacks(callbacks)
     if epochs is None:
         epochs = default_epochs(len(train_split), batch_size)
     base_lr = float(learning_rate) if learning_rate is not None else current_lr(model)
