@@ -150,7 +150,7 @@ _RATE = Number(min=0, max=1, max_inclusive=False, none_ok=True)
     "activation": Choice(ACTIVATIONS),
     "loss": Choice(LOSSES),
     "input_shape": Check(_check_input_shape, invalid=(0, 28, 1)),
-    "preset": Choice(tuple(PRESETS)),
+    "preset": Choice(PRESETS),  # the dict itself: read at call time (presets may be added)
     "filters": Check(_check_filters, invalid=()),
     "dense_units": Int(min=1, none_ok=True),
     "dropout": _RATE,
