@@ -38,7 +38,7 @@ if FAST:
     settings = dict(k=2, epochs=1)
 else:
     # The default model (preset "shared") at the native 84x84 with the one-cycle
-    # schedule; batch 64 gives these short runs twice the steps of the default 128.
+    # schedule at batch 64 (the default, written out): short runs need the steps.
     ds = md.load_dataset("mini", seed=0)
     settings = dict(k=2, epochs=3, batch_size=64)
 print(ds)

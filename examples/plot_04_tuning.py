@@ -45,7 +45,7 @@ else:
 # Search spaces are plain dicts: one entry per hyperparameter.  ``"shared"`` (the
 # default) varies the default model's widths, dropout and learning rate;
 # ``"study"`` is the original study's space; ``"tiny"`` is for quick runs.  You can
-# pass your own dict.  Every trial trains with batches of 128 images.
+# pass your own dict.  Every trial trains with batches of 64 images (``train``'s batch).
 for name, spec in md.SEARCH_SPACES[settings["search_space"]].items():
     print(f"{name:12} {spec}")
 

@@ -35,10 +35,10 @@ def _validation_of(data: Any, validation: Any) -> Split | None:
     if isinstance(validation, str):
         if validation != "val":
             raise fail("validation", "'val' (the dataset's validation split), a Split or None",
-                       validation, "train", "Never validate on the test split.")
+                       validation, hint="Never validate on the test split.")
         return data.val if isinstance(data, MultiDigitDataset) else None
     if validation is not None and not isinstance(validation, Split):
-        raise fail("validation", "'val', a Split or None", type(validation).__name__, "train")
+        raise fail("validation", "'val', a Split or None", type(validation).__name__)
     return validation
 
 
@@ -64,7 +64,7 @@ def checked_split(split: Split) -> Split:
 
 def resolve_data(data: Any, validation: Any) -> tuple[Split, Split | None]:
     """The training and validation splits :func:`multidigit.train` fits on."""
-    train_split = training_split(data, "train")
+    train_split = training_split(data)
     val_split = _validation_of(data, validation)
     if len(train_split) == 0:
         raise DataError("the training split is empty.")
@@ -76,14 +76,15 @@ def resolve_data(data: Any, validation: Any) -> tuple[Split, Split | None]:
     return train_split, val_split
 
 
-def training_split(data: Any, func: str = "cross_validate") -> Split:
-    """``data.train`` for a dataset, the split itself for a Split."""
+def training_split(data: Any) -> Split:
+    """``data.train`` for a dataset, the split itself for a Split (messages name the
+    public function called, see :func:`multidigit._param_validation.validate_params`)."""
     if isinstance(data, MultiDigitDataset):
         return data.train
     if isinstance(data, Split):
         return data
-    raise fail("data", _DATA, type(data).__name__, func,
-               "Wrap arrays with multidigit.Split(images, labels).")
+    raise fail("data", _DATA, type(data).__name__,
+               hint="Wrap arrays with multidigit.Split(images, labels).")
 
 
 def model_image_shape(model: keras.Model) -> tuple[int, int, int]:
@@ -97,14 +98,13 @@ def model_image_shape(model: keras.Model) -> tuple[int, int, int]:
     return tuple(int(d) if d is not None else -1 for d in shape)  # type: ignore[return-value]
 
 
-def check_model(model: Any, split: Split, *, need_compiled: bool,
-                func: str = "train") -> list[str]:
+def check_model(model: Any, split: Split, *, need_compiled: bool) -> list[str]:
     """Check that ``model`` fits ``split`` (heads, input shape); return the head names."""
     import keras
 
     if not isinstance(model, keras.Model):
         raise fail("model", "a keras.Model (from multidigit.build_model)",
-                   type(model).__name__, func)
+                   type(model).__name__)
     if need_compiled and getattr(model, "optimizer", None) is None:
         raise ModelError(
             f"model {model.name!r} is not compiled; build it with "

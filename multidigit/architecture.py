@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._param_validation import fail
+from ._param_validation import Check, fail, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["layer_table", "plot_architecture"]
 
 
-def _check_model(model: Any, func: str) -> None:
+def _check_model(model: Any, func: str | None = None) -> None:
     import keras
 
     if not isinstance(model, keras.Model):
@@ -58,6 +58,7 @@ def _shape_text(shape: tuple[Any, ...]) -> str:
     return "x".join(str(d) for d in shape[1:])
 
 
+@validate_params({"model": Check(_check_model, invalid="not a model")})
 def layer_table(model: keras.Model) -> list[dict[str, Any]]:
     """One row per layer: ``name``, ``type``, ``output`` shape, ``params``, ``inputs``.
 
@@ -80,7 +81,6 @@ def layer_table(model: keras.Model) -> list[dict[str, Any]]:
     >>> rows[0]
     {'name': 'image', 'type': 'InputLayer', 'output': '28x84x1', 'params': 0, 'inputs': []}
     """
-    _check_model(model, "layer_table")
     rows = []
     for layer in model.layers:
         calls = _calls(layer)

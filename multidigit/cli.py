@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from . import _defaults as D
 from .errors import MultidigitError
 
 __all__ = ["build_parser", "main"]
@@ -70,7 +71,7 @@ def _add_study_parser(sub: Any) -> None:
     study.add_argument("--data", default="mini",
                        help="'mini' (offline, default), a folder path, or hf://owner/name")
     study.add_argument(
-        "--out", default="multidigit-study",
+        "--out", default=D.STUDY_FOLDER,
         help="output folder: new, empty, or one an earlier study wrote (it resumes there; "
         "other settings there are an error unless --restart)",
     )
@@ -100,15 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_parser(sub)
 
     # ---- tune
+    from .tuning.tuner import TUNERS  # light: no keras-tuner import
+
     tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
     _add_data_source(tune)
-    tune.add_argument("--tuner", default="hyperband", choices=["random", "hyperband", "bayesian"])
+    tune.add_argument("--tuner", default=D.TUNER, choices=TUNERS)
     tune.add_argument("--search-space", default="shared",
                       help="a named space (shared, study, wide, tiny), a .json file or a JSON string")
     tune.add_argument("--max-trials", type=int, default=10)
-    tune.add_argument("--epochs", type=int, default=5)
+    tune.add_argument("--epochs", type=int, default=D.EPOCHS,
+                      help="epochs per trial (default: the recipe's, as `train`)")
     tune.add_argument("--k", type=int, default=None, help="score trials by k-fold CV")
-    tune.add_argument("--directory", default="multidigit-tuning")
+    tune.add_argument("--directory", default=D.TUNING_FOLDER)
     tune.add_argument("--project-name", default="search")
     tune.add_argument("--no-resume", action="store_true")
     role = tune.add_mutually_exclusive_group()
@@ -138,7 +142,7 @@ def _add_demo_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
                         help="the model to demonstrate")
     source.add_argument("--study", metavar="DIR", default=None,
                         help="a folder `multidigit study` wrote (uses DIR/model.keras); "
-                        "default: ./multidigit-study")
+                        f"default: ./{D.STUDY_FOLDER}")
     demo.add_argument("--host", default="127.0.0.1",
                       help="interface to serve on (default 127.0.0.1: this computer only)")
     demo.add_argument("--port", type=int, default=None,

@@ -24,8 +24,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import training_split
-from ._param_validation import check_bool, check_choice, check_int, fail
+from ._param_validation import (
+    Body,
+    Bool,
+    Choice,
+    Int,
+    check_choice,
+    fail,
+    validate_params,
+)
 from ._progress import progress_bar
 from ._results import Result, figure_html, html_table, to_jsonable
 from .cross_validation import CrossValidationResult, cross_validate, make_folds
@@ -315,6 +324,25 @@ def _activation_note(combos: Sequence[tuple[str, str]], scores: Mapping[str, lis
 
 
 # =========================================================================== compare
+_METRIC_HINT = ("compare ranks by accuracy: loss values of different losses are not "
+                "comparable.")
+
+
+@validate_params({
+    "data": Body("a MultiDigitDataset or a Split"),
+    "activations": Body("a sequence of names from multidigit.models.ACTIVATIONS"),
+    "losses": Body("a sequence of names from multidigit.models.LOSSES"),
+    "k": Int(min=2),
+    "repeats": Int(min=1),
+    "model_params": Body("a dict of build_model arguments (not activation, loss)"),
+    "epochs": Int(min=1, none_ok=True),
+    "batch_size": Int(min=1),
+    "grouped": Bool(),
+    "seed": Int(min=0),
+    "metric": Choice(_METRICS, hint=_METRIC_HINT),
+    "train_params": Body("a dict of train arguments (as cross_validate)"),
+    "progress": Bool(),
+})
 def compare(
     data: MultiDigitDataset | Split,
     *,
@@ -323,10 +351,10 @@ def compare(
     k: int = 3,
     repeats: int = 1,
     model_params: Mapping[str, Any] | None = None,
-    epochs: int = 10,
-    batch_size: int = 128,
+    epochs: int | None = D.EPOCHS,
+    batch_size: int = D.BATCH_SIZE,
     grouped: bool = True,
-    seed: int = 0,
+    seed: int = D.SEED,
     metric: str = "mean_digit_accuracy",
     train_params: Mapping[str, Any] | None = None,
     progress: bool = False,
@@ -353,7 +381,8 @@ def compare(
     model_params : dict, optional
         Other :func:`multidigit.build_model` arguments (``preset``...).
     epochs, batch_size, grouped, train_params
-        As in :func:`cross_validate`.
+        As in :func:`cross_validate` (``epochs=None``: the recipe's,
+        :func:`multidigit.default_epochs`; batch 64).
     seed : int
         Base seed.
     metric : {"mean_digit_accuracy", "whole_accuracy"}
@@ -388,13 +417,12 @@ def compare(
     >>> res = md.compare(ds, k=3, epochs=5, model_params={"preset": "small"})  # doctest: +SKIP
     >>> print(res.verdict)                                                     # doctest: +SKIP
     """
-    split = training_split(data, "compare")
-    combos, model_params = _check_compare_args(activations, losses, metric, model_params,
-                                               k, repeats)
-    fold_sets = [make_folds(split, k, grouped=grouped, seed=int(seed) + r, _func="compare")
+    split = training_split(data)
+    combos, model_params = _check_compare_args(activations, losses, model_params)
+    fold_sets = [make_folds(split, k, grouped=grouped, seed=int(seed) + r)
                  for r in range(repeats)]
     cv: dict[str, list[CrossValidationResult]] = {}
-    with progress_bar(check_bool("progress", progress, "compare"), "compare",
+    with progress_bar(progress, "compare",
                       len(combos) * repeats) as advance:
         for act, loss in combos:
             cv[f"{act}+{loss}"] = []
@@ -418,30 +446,25 @@ def compare(
                             p_value=p, cv=cv)
 
 
-def _check_compare_args(activations: Sequence[str], losses: Sequence[str], metric: str,
-                        model_params: Mapping[str, Any] | None, k: Any,
-                        repeats: Any) -> tuple[list[tuple[str, str]], dict[str, Any]]:
-    """Validate compare()'s choices; the (activation, loss) pairs and the model params."""
+def _check_compare_args(activations: Sequence[str], losses: Sequence[str],
+                        model_params: Mapping[str, Any] | None
+                        ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """compare()'s sequences; the (activation, loss) pairs and the model params."""
     from .models import ACTIVATIONS, LOSSES
 
-    check_choice("metric", metric, _METRICS, func="compare",
-                 hint="compare ranks by accuracy: loss values of different losses are not "
-                      "comparable.")
     for a in activations:
-        check_choice("activations", a, ACTIVATIONS, func="compare")
+        check_choice("activations", a, ACTIVATIONS)
     for l in losses:
-        check_choice("losses", l, LOSSES, func="compare")
-    check_int("k", k, min=2, func="compare")
-    check_int("repeats", repeats, min=1, func="compare")
+        check_choice("losses", l, LOSSES)
     model_params = dict(model_params or {})
     for key in ("activation", "loss"):
         if key in model_params:
             raise fail(f"model_params[{key!r}]", "left out (it is what compare varies; use "
-                       "activations= / losses=)", model_params[key], "compare")
+                       "activations= / losses=)", model_params[key])
     combos = list(product(activations, losses))
     if not combos:
         raise fail("activations, losses", "at least one activation and one loss",
-                   (tuple(activations), tuple(losses)), "compare")
+                   (tuple(activations), tuple(losses)))
     return combos, model_params
 
 

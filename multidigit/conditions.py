@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ._param_validation import check_choice, check_int
+from ._param_validation import Body, Choice, Int, validate_params
 from ._strokes import (
     MNIST_STROKE_WIDTH,
     STROKE_LEVEL,
@@ -206,6 +206,13 @@ def _compose(condition: str, digits: list[np.ndarray], side: int,
     return canvas, [int(v) for v in dx]
 
 
+@validate_params({
+    "condition": Choice(CONDITIONS),
+    "n_images": Int(min=1),
+    "seed": Int(min=0),
+    "n_digits": Int(min=1, max=5),
+    "digits": Body("None or (images, labels) of single 28x28 digits"),
+})
 def make_condition_images(condition: str, n_images: int, *, seed: int = 0, n_digits: int = 3,
                           digits: tuple[np.ndarray, np.ndarray] | None = None,
                           ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
@@ -242,11 +249,6 @@ def make_condition_images(condition: str, n_images: int, *, seed: int = 0, n_dig
     >>> bool((la == lb).all() and (b == 255 - a).all())
     True
     """
-    func = "make_condition_images"
-    check_choice("condition", condition, CONDITIONS, func)
-    check_int("n_images", n_images, min=1, func=func)
-    check_int("seed", seed, min=0, func=func)
-    check_int("n_digits", n_digits, min=1, max=5, func=func)
     from .data.generation import class_split
 
     pool = digit_pool(digits)

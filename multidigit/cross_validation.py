@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import training_split
-from ._param_validation import check_bool, check_int, fail
+from ._param_validation import Body, Bool, Int, fail, validate_params
 from ._progress import progress_bar
 from ._results import Result, html_table, to_jsonable
 from .data import MultiDigitDataset, Split
 from .evaluation import evaluate
-from .training import TrainingHistory, train
+from .training import TrainingHistory, default_epochs, train
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -48,12 +49,17 @@ def _groups_of(split_or_labels: Any) -> np.ndarray:
     if arr.ndim == 1:
         return arr
     raise fail("split_or_labels", "a Split, a (N, n_digits) integer label array or a (N,) "
-               "array of label ids / strings", f"shape {arr.shape}", "make_folds")
+               "array of label ids / strings", f"shape {arr.shape}")
 
 
+@validate_params({
+    "split_or_labels": Body("a Split, a dataset, (N, n_digits) labels or (N,) group ids"),
+    "k": Int(min=2),
+    "grouped": Bool(),
+    "seed": Int(min=0),
+})
 def make_folds(
-    split_or_labels: Any, k: int = 5, *, grouped: bool = True, seed: int = 0,
-    _func: str = "make_folds",
+    split_or_labels: Any, k: int = D.K, *, grouped: bool = True, seed: int = D.SEED,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """K-fold train / validation indices, grouped by label combination.
 
@@ -96,9 +102,7 @@ def make_folds(
     """
     from sklearn.model_selection import GroupKFold, KFold
 
-    k = check_int("k", k, min=2, func=_func)
-    check_bool("grouped", grouped, _func)
-    check_int("seed", seed, min=0, func=_func)
+    k = int(k)
     groups = _groups_of(split_or_labels)
     n = len(groups)
     if grouped:
@@ -106,12 +110,12 @@ def make_folds(
         if k > n_groups:
             raise fail("k", f"an integer in [2, {n_groups}] (the number of label "
                        "combinations; grouped folds keep each combination in one fold)", k,
-                       _func, "Use fewer folds or grouped=False.")
+                       hint="Use fewer folds or grouped=False.")
         splitter: Any = GroupKFold(n_splits=k, shuffle=True, random_state=int(seed))
         it = splitter.split(np.zeros(n), groups=groups)
     else:
         if k > n:
-            raise fail("k", f"an integer in [2, {n}] (the number of images)", k, _func)
+            raise fail("k", f"an integer in [2, {n}] (the number of images)", k)
         it = KFold(n_splits=k, shuffle=True, random_state=int(seed)).split(np.zeros(n))
     return [(np.sort(tr).astype(np.int64), np.sort(va).astype(np.int64)) for tr, va in it]
 
@@ -220,15 +224,27 @@ class CrossValidationResult(Result):
 
 
 # =========================================================================== cross-validate
+@validate_params({
+    "data": Body("a MultiDigitDataset or a Split"),
+    "k": Int(min=2),
+    "model_params": Body("a dict of build_model arguments (not input_shape, n_digits)"),
+    "epochs": Int(min=1, none_ok=True),
+    "batch_size": Int(min=1),
+    "grouped": Bool(),
+    "seed": Int(min=0),
+    "train_params": Body("a dict of train arguments (not those cross_validate sets)"),
+    "folds": Body("None or a list of disjoint (train_idx, val_idx) pairs"),
+    "progress": Bool(),
+})
 def cross_validate(
     data: MultiDigitDataset | Split,
     *,
-    k: int = 5,
+    k: int = D.K,
     model_params: Mapping[str, Any] | None = None,
-    epochs: int = 10,
-    batch_size: int = 128,
+    epochs: int | None = D.EPOCHS,
+    batch_size: int = D.BATCH_SIZE,
     grouped: bool = True,
-    seed: int = 0,
+    seed: int = D.SEED,
     train_params: Mapping[str, Any] | None = None,
     folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     progress: bool = False,
@@ -245,8 +261,11 @@ def cross_validate(
     model_params : dict, optional
         Arguments of :func:`multidigit.build_model` (``activation``, ``loss``,
         ``preset``...); ``input_shape`` and ``n_digits`` come from the data.
-    epochs, batch_size : int
-        Training length and batch size of every fold.
+    epochs : int, optional
+        Epochs of every fold; ``None`` (default): the recipe's,
+        :func:`multidigit.default_epochs` of the folds' mean training size.
+    batch_size : int
+        Batch size of every fold (default: :func:`train`'s, 64).
     grouped : bool
         Group folds by label combination (see :func:`make_folds`; False reproduces
         the study's leaky plain KFold).
@@ -279,16 +298,17 @@ def cross_validate(
     ...                        model_params={"preset": "small"})   # doctest: +SKIP
     >>> print(cv)                                                # doctest: +SKIP
     """
-    split = training_split(data, "cross_validate")
+    split = training_split(data)
     model_params, tparams = _cv_params(model_params, train_params)
     if folds is None:
-        k = check_int("k", k, min=2, func="cross_validate")
-        fold_list = make_folds(split, k, grouped=grouped, seed=seed, _func="cross_validate")
+        fold_list = make_folds(split, k, grouped=grouped, seed=seed)
     else:
         fold_list = _check_folds(folds, len(split))
+    if epochs is None:  # the recipe's: one number for every fold
+        epochs = default_epochs(round(np.mean([len(tr) for tr, _ in fold_list])), batch_size)
     results: list[dict[str, Any]] = []
     histories: list[TrainingHistory] = []
-    with progress_bar(check_bool("progress", progress, "cross_validate"),
+    with progress_bar(progress,
                       f"{len(fold_list)}-fold CV", len(fold_list)) as advance:
         for i, (tr, va) in enumerate(fold_list):
             metrics, hist = _run_fold(split, tr, va, int(seed) + i, model_params, tparams,
@@ -305,27 +325,26 @@ def cross_validate(
 
 def _check_folds(folds: Any, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Precomputed folds: at least one; integer rows in range; no row in both parts."""
-    func = "cross_validate"
     try:
         pairs = [(np.asarray(tr), np.asarray(va)) for tr, va in folds]
     except (TypeError, ValueError):
-        raise fail("folds", "a list of (train_idx, val_idx) pairs", repr(folds)[:80],
-                   func) from None
+        raise fail("folds", "a list of (train_idx, val_idx) pairs",
+                   repr(folds)[:80]) from None
     if not pairs:
-        raise fail("folds", "a non-empty list of (train_idx, val_idx) pairs", "[]", func)
+        raise fail("folds", "a non-empty list of (train_idx, val_idx) pairs", "[]")
     for i, (tr, va) in enumerate(pairs):
         for part, idx in (("train", tr), ("val", va)):
             if idx.size == 0 or idx.ndim != 1 or idx.dtype.kind not in "iu":
                 raise fail(f"folds[{i}] {part} rows", "a non-empty 1-D array of integer "
-                           "row indices", f"{idx.dtype} array of shape {idx.shape}", func)
+                           "row indices", f"{idx.dtype} array of shape {idx.shape}")
             if idx.min() < -n or idx.max() >= n:
                 raise fail(f"folds[{i}] {part} rows", f"indices in [0, {n}) (the split "
-                           f"has {n} rows)", f"{int(idx.min())}..{int(idx.max())}", func)
+                           f"has {n} rows)", f"{int(idx.min())}..{int(idx.max())}")
         shared = np.intersect1d(tr % n, va % n)
         if shared.size:
             raise fail(f"folds[{i}]", "validation rows that are not training rows",
-                       f"{shared.size} shared rows (first: {int(shared[0])})", func,
-                       "A row scored on must not be trained on.")
+                       f"{shared.size} shared rows (first: {int(shared[0])})",
+                       hint="A row scored on must not be trained on.")
     return pairs
 
 
@@ -336,13 +355,13 @@ def _cv_params(model_params: Mapping[str, Any] | None,
     for key in ("input_shape", "n_digits"):
         if key in model_params:
             raise fail(f"model_params[{key!r}]", "left out (it is set from the data)",
-                       model_params[key], "cross_validate")
+                       model_params[key])
     tparams: dict[str, Any] = {"early_stopping": False}
     tparams.update(dict(train_params or {}))
     for key in ("epochs", "batch_size", "seed", "validation", "progress"):
         if key in tparams:
             raise fail(f"train_params[{key!r}]", "left out (cross_validate sets it; pass "
-                       "it as its own argument)", tparams[key], "cross_validate")
+                       "it as its own argument)", tparams[key])
     return model_params, tparams
 
 

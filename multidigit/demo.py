@@ -32,7 +32,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import check_bool, check_int, check_number, fail
+from . import _defaults as D
+from ._param_validation import (
+    Body,
+    Bool,
+    Check,
+    Free,
+    Int,
+    Number,
+    fail,
+    validate_params,
+)
 from .demo_explain import demo_methods, explanation_figure, lasting_note  # explainers
 from .demo_inputs import (  # model_fit_problem: the CLI uses it from here too
     GUIDE_LEVEL,
@@ -65,7 +75,7 @@ INVERT_CHOICES = {"auto (from the border)": "auto", "invert (dark ink on light p
                   "as it is (light ink on dark)": False}
 _INSTALL = 'pip install "multidigit[demo]"'
 #: The folder ``multidigit study`` writes by default; its ``model.keras`` is the demo's default.
-DEFAULT_STUDY = "multidigit-study"
+DEFAULT_STUDY = D.STUDY_FOLDER
 
 
 class DemoDependencyError(MultidigitError, ImportError):
@@ -190,14 +200,14 @@ class _Session:
         return _Reading(heads=[None] * len(self.heads), message=message)
 
 
-def _check_model_arg(model: Any, func: str, allowed: str = "a keras.Model") -> None:
+def _check_model_arg(model: Any, allowed: str = "a keras.Model") -> None:
     """A bad *argument* (not a Keras model at all) is a ParameterError; a Keras model
     that does not fit the demo still gets an app that says why."""
     import keras
 
     if not isinstance(model, keras.Model):
         raise fail("model", f"{allowed} (from multidigit.build_model or load_model)",
-                   type(model).__name__, func)
+                   type(model).__name__)
 
 
 def _head_names(model: "keras.Model") -> list[str]:
@@ -272,6 +282,13 @@ def _read_random(session: _Session, method: str) -> _Reading:
 # ----------------------------------------------------------------------------- app
 
 
+@validate_params({
+    "model": Check(_check_model_arg, invalid="not a model"),
+    "title": Body("a string"),
+    "seed": Int(min=0),
+    "example_on_load": Bool(),
+    "threshold": Number(min=0, max=1, none_ok=True),
+})
 def build_app(model: "keras.Model", *, title: str = "multidigit: read three digits",
               seed: int = 0, example_on_load: bool = True,
               threshold: float | None = None) -> "gr.Blocks":
@@ -307,12 +324,8 @@ def build_app(model: "keras.Model", *, title: str = "multidigit: read three digi
     >>> app = build_app(md.build_model(preset="small", input_shape=(28, 84, 1)))  # doctest: +SKIP
     >>> app.launch(server_name="127.0.0.1")                                       # doctest: +SKIP
     """
-    _check_model_arg(model, "build_app")
     if not isinstance(title, str):
-        raise fail("title", "a string", title, "build_app")
-    check_int("seed", seed, min=0, func="build_app")
-    check_bool("example_on_load", example_on_load, "build_app")
-    check_number("threshold", threshold, min=0, max=1, none_ok=True, func="build_app")
+        raise fail("title", "a string", title)
     gr = require_gradio()
 
     session = _Session(model, seed=seed, threshold=threshold)
@@ -421,6 +434,14 @@ def _wire(gr: Any, session: _Session, ins: dict[str, Any], outs: dict[str, Any],
 # ----------------------------------------------------------------------------- launch
 
 
+@validate_params({
+    "model": Body("a keras.Model or a .keras path"),
+    "host": Body("an interface name or address such as '127.0.0.1'"),
+    "port": Int(min=1, max=65535, none_ok=True),
+    "share": Bool(),
+    "block": Bool(),
+    "launch_options": Free("passed to gradio.Blocks.launch, which checks them"),
+})
 def launch(model: "keras.Model | str | os.PathLike[str]", *, host: str = "127.0.0.1",
            port: int | None = None, share: bool = False, block: bool = True,
            **launch_options: Any) -> "gr.Blocks":
@@ -451,12 +472,9 @@ def launch(model: "keras.Model | str | os.PathLike[str]", *, host: str = "127.0.
     >>> launch("multidigit-study/model.keras", port=7860)   # doctest: +SKIP
     """
     if not isinstance(host, str) or not host:
-        raise fail("host", "an interface name or address such as '127.0.0.1'", host, "launch")
-    check_int("port", port, min=1, max=65535, none_ok=True, func="launch")
-    check_bool("share", share, "launch")
-    check_bool("block", block, "launch")
+        raise fail("host", "an interface name or address such as '127.0.0.1'", host)
     if not isinstance(model, (str, os.PathLike)):
-        _check_model_arg(model, "launch", "a keras.Model or a .keras path")
+        _check_model_arg(model, "a keras.Model or a .keras path")
     require_gradio()
     if isinstance(model, (str, os.PathLike)):
         import multidigit as md
@@ -469,6 +487,9 @@ def launch(model: "keras.Model | str | os.PathLike[str]", *, host: str = "127.0.
     return app
 
 
+@validate_params({
+    "model": Body("None or a path"), "study": Body("None or a path"), "cwd": Body("a path"),
+})
 def find_model(model: str | os.PathLike[str] | None = None,
                study: str | os.PathLike[str] | None = None,
                cwd: str | os.PathLike[str] = ".") -> Path:
@@ -488,7 +509,7 @@ def find_model(model: str | os.PathLike[str] | None = None,
     for name, value in (("model", model), ("study", study), ("cwd", cwd)):
         if not isinstance(value, (str, os.PathLike)) and (value is not None or name == "cwd"):
             raise fail(name, "a path (str or os.PathLike)" + ("" if name == "cwd" else
-                       " or None"), value, "find_model")
+                       " or None"), value)
     get = (f"train one with `multidigit study --out {DEFAULT_STUDY}`, "
            "or pass --model PATH.keras")
     if model is not None:

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import as_pixels, check_model, checked_split, model_image_shape
-from ._param_validation import check_bool, check_int, fail
+from ._param_validation import Body, Bool, Check, Int, fail, validate_params
 from ._results import Result, html_table, to_jsonable
 from .calibration import brier_score, expected_calibration_error
 from .data import MultiDigitDataset, Split
+from .data.decoding import check_image_size
 from .errors import DataError, ModelError
 from .heads import model_head_names
 
@@ -155,10 +157,9 @@ class EvaluationResult(Result):
 
 def _check_split(split: Any) -> Split:
     if isinstance(split, MultiDigitDataset):
-        raise fail("split", "one Split, e.g. ds.test or ds.val", "a MultiDigitDataset",
-                   "evaluate")
+        raise fail("split", "one Split, e.g. ds.test or ds.val", "a MultiDigitDataset")
     if not isinstance(split, Split):
-        raise fail("split", "a multidigit Split", type(split).__name__, "evaluate")
+        raise fail("split", "a multidigit Split", type(split).__name__)
     if len(split) == 0:
         raise DataError(f"split {split.name!r} is empty.")
     return checked_split(split)
@@ -197,7 +198,13 @@ def _reports(split: Split, predicted: np.ndarray) -> tuple[list[dict[str, Any]],
     return to_jsonable(reports), cms
 
 
-def evaluate(model: keras.Model, split: Split, *, batch_size: int = 256) -> EvaluationResult:
+@validate_params({
+    "model": Body("a keras.Model whose heads fit the split"),
+    "split": Body("one Split"),
+    "batch_size": Int(min=1),
+})
+def evaluate(model: keras.Model, split: Split, *,
+             batch_size: int = D.PREDICT_BATCH_SIZE) -> EvaluationResult:
     """Measure a model on one split.
 
     Parameters
@@ -232,8 +239,8 @@ def evaluate(model: keras.Model, split: Split, *, batch_size: int = 256) -> Eval
     from sklearn.metrics import hamming_loss
 
     split = _check_split(split)
-    batch_size = check_int("batch_size", batch_size, min=1, func="evaluate")
-    names = check_model(model, split, need_compiled=False, func="evaluate")
+    batch_size = int(batch_size)
+    names = check_model(model, split, need_compiled=False)
     raw = model.predict(split.images, batch_size=batch_size, verbose=0)
     probs = {n: np.asarray(ops.convert_to_numpy(raw[n])) for n in names}
     predicted = np.stack([probs[n].argmax(axis=1) for n in names], axis=1).astype(np.int64)
@@ -312,7 +319,7 @@ def _as_image_batch(images: Any, target: tuple[int, int, int],
     """``images`` as a float32 ``(N, H, W, 1)`` batch in [0, 1] at the model's size."""
     x = np.asarray(images)
     if x.dtype.kind not in "biuf":
-        raise fail("images", "a numeric array", f"dtype {x.dtype}", "predict")
+        raise fail("images", "a numeric array", f"dtype {x.dtype}")
     if x.size == 0:
         raise DataError(f"predict() got an empty batch (shape {x.shape}); pass at least one "
                         "image.")
@@ -374,12 +381,19 @@ def _read_inputs(images_or_png_paths: Any, size: tuple[int, ...]) -> tuple[Any, 
     return read_images(files, None if -1 in size else size), [str(p) for p in files]
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "images_or_png_paths": Body("images, a Split, or image files"),
+    "image_size": Check(check_image_size, invalid=0),
+    "batch_size": Int(min=1),
+    "prepare": Bool(),
+})
 def predict(
     model: keras.Model,
     images_or_png_paths: Any,
     *,
     image_size: tuple[int, int] | None = None,
-    batch_size: int = 256,
+    batch_size: int = D.PREDICT_BATCH_SIZE,
     prepare: bool = False,
 ) -> Prediction:
     """Read the digits in images.
@@ -426,14 +440,12 @@ def predict(
     """
     from keras import ops
 
-    from .data.decoding import check_image_size
-
-    batch_size = check_int("batch_size", batch_size, min=1, func="predict")
+    batch_size = int(batch_size)
     target = model_image_shape(model)
-    image_size = check_image_size(image_size, "predict")
+    image_size = check_image_size(image_size)
     size = image_size if image_size is not None else target[:2]
     x, paths = _read_inputs(images_or_png_paths, size)
-    if check_bool("prepare", prepare, "predict"):
+    if prepare:
         from .handwriting import prepare_batch
 
         n_heads = len([n for n in model_head_names(model) if n.startswith("digit_")])

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import as_pixels
-from ._param_validation import check_int, fail
+from ._param_validation import Body, Int, check_int, fail, validate_params
 from ._results import Result, figure_html, html_table
 from .errors import ExplainerError
 from .explainers.base import accepted_options, capabilities
@@ -214,6 +215,15 @@ class Explanation(Result):
 # ----------------------------------------------------------------------------- explain
 
 
+@validate_params({
+    "model": Body("a keras.Model"),
+    "images": Body("a batch (N, H, W, C), one image or a Split, as the model expects"),
+    "method": Body("a registered explainer name (list_explainers())"),
+    "head": Body("'all', a head index or a head name"),
+    "target": Body("None, an int or digits per image (and head)"),
+    "batch_size": Int(min=1),
+    "options": Body("options the chosen explainer accepts"),
+})
 def explain(
     model: "keras.Model",
     images: Any,
@@ -221,7 +231,7 @@ def explain(
     *,
     head: int | str = "all",
     target: Any = None,
-    batch_size: int = 256,
+    batch_size: int = D.PREDICT_BATCH_SIZE,
     **options: Any,
 ) -> Explanation:
     """Explain ``model``'s predictions on ``images`` with a registered explainer.

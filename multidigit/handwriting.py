@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._digits import box, find_digits
-from ._param_validation import check_choice, check_int, check_shape, fail
+from ._param_validation import (
+    Body,
+    Choice,
+    Int,
+    Shape,
+    fail,
+    validate_params,
+)
 from ._results import Result, figure_html, html_table
 from ._strokes import (
     MNIST_STROKE_WIDTH,
@@ -275,6 +282,12 @@ def _layout(cells: list[np.ndarray], image_size: tuple[int, int]) -> np.ndarray:
     return canvas.astype(np.float32) / np.float32(255.0)
 
 
+@validate_params({
+    "image": Body("one picture: a 2-D grey or (H, W, 3/4) colour array"),
+    "n_digits": Int(min=1, max=5),
+    "invert": Choice(("auto", True, False)),
+    "image_size": Shape(2),
+})
 def prepare_handwriting(image: Any, n_digits: int = 3, *, invert: Any = "auto",
                         image_size: tuple[int, int] = (84, 84)) -> PreparedInput:
     """Find the digits in a picture and lay them out as the models read them.
@@ -313,10 +326,7 @@ def prepare_handwriting(image: Any, n_digits: int = 3, *, invert: Any = "auto",
     ...
     multidigit.handwriting.DigitCountError: found 2 digits, but the model reads 3: ...
     """
-    func = "prepare_handwriting"
-    check_int("n_digits", n_digits, min=1, max=5, func=func)
-    check_choice("invert", invert, ("auto", True, False), func)
-    image_size = check_shape("image_size", image_size, 2, func=func)
+    image_size = tuple(int(v) for v in image_size)
     ink, inverted = _ink_up(_to_grey(image), invert)
     masks = find_digits(ink, n_digits)
     boxes = [box(m) for m in masks]

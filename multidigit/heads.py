@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import check_int, fail
+from ._param_validation import Int, fail, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -19,6 +19,7 @@ __all__ = ["head_names", "model_head_names", "head_output_layer", "resolve_heads
            "predict_heads"]
 
 
+@validate_params({"n_digits": Int(min=1)})
 def head_names(n_digits: int = 3) -> list[str]:
     """Names of the output heads, one per digit position: ``digit_0``, ``digit_1``...
 
@@ -27,8 +28,7 @@ def head_names(n_digits: int = 3) -> list[str]:
     >>> head_names(3)
     ['digit_0', 'digit_1', 'digit_2']
     """
-    n_digits = check_int("n_digits", n_digits, min=1, func="head_names")
-    return [f"digit_{i}" for i in range(n_digits)]
+    return [f"digit_{i}" for i in range(int(n_digits))]
 
 
 def _is_head(name: str) -> bool:

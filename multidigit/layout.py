@@ -10,8 +10,8 @@ to, or into, their neighbours).  Outside training the layer returns its input.
 
 All the strips of a batch are moved in one ``keras.ops.image.affine_transform`` call:
 written as one layer because Keras' ``RandomZoom`` and ``RandomTranslation``, one pair
-per strip, cost six transforms per batch (measured: about 15 % of a training step of
-the default model on two CPU cores, against a few % for this layer).
+per strip, cost six transforms per batch, several times this layer's cost
+(measured in ``benchmarks/README.md``, "Why hand-written").
 
 Examples
 --------

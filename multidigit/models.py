@@ -50,14 +50,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _defaults as D
 from ._blocks import _augment, _conv_blocks, _dense_block, _layout, _resize, _windows
 from ._param_validation import (
-    check_bool,
-    check_choice,
-    check_int,
-    check_number,
+    Body,
+    Bool,
+    Check,
+    Choice,
+    Int,
+    Number,
     check_shape,
     fail,
+    validate_params,
 )
 from .errors import ModelError
 from .heads import head_names
@@ -87,14 +91,6 @@ __all__ = [
     "save_model",
 ]
 
-_FUNC = "build_model"
-
-
-def _optional(check, name: str, value: Any, **kw: Any) -> Any:
-    """Run ``check`` unless ``value`` is None (None: take the preset's value)."""
-    return None if value is None else check(name, value, func=_FUNC, **kw)
-
-
 #: Most filters per convolution: 10**9 ran out of memory in TensorFlow (a raw error).
 _MAX_FILTERS = 4096
 
@@ -106,23 +102,17 @@ def _check_filters(filters: Any) -> tuple[int, ...] | None:
     if not ok or not all(isinstance(f, numbers.Integral) and not isinstance(f, bool)
                          and 1 <= f <= _MAX_FILTERS for f in filters):
         raise fail("filters", "a non-empty sequence of integers >= 1 (at most "
-                   f"{_MAX_FILTERS})", filters, _FUNC)
+                   f"{_MAX_FILTERS})", filters)
     return tuple(int(f) for f in filters)
 
 
 def _architecture(preset: str, filters: Any, dense_units: Any, dropout: Any,
                   dense_dropout: Any, batch_norm: Any, l2: Any, vertical_pool: Any) -> Preset:
-    """The preset with the explicit (checked) overrides applied."""
-    check_choice("preset", preset, tuple(PRESETS), _FUNC)
-    rate = {"min": 0, "max": 1, "max_inclusive": False}
+    """The preset with the explicit (declared and checked) overrides applied."""
     overrides = {
-        "filters": _check_filters(filters),
-        "dense_units": _optional(check_int, "dense_units", dense_units, min=1),
-        "dropout": _optional(check_number, "dropout", dropout, **rate),
-        "dense_dropout": _optional(check_number, "dense_dropout", dense_dropout, **rate),
-        "batch_norm": _optional(check_bool, "batch_norm", batch_norm),
-        "l2": _optional(check_number, "l2", l2, min=0),
-        "vertical_pool": _optional(check_bool, "vertical_pool", vertical_pool),
+        "filters": _check_filters(filters), "dense_units": dense_units, "dropout": dropout,
+        "dense_dropout": dense_dropout, "batch_norm": batch_norm, "l2": l2,
+        "vertical_pool": vertical_pool,
     }
     arch = replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
     return replace(arch, dense_units=int(arch.dense_units), dropout=float(arch.dropout),
@@ -130,10 +120,10 @@ def _architecture(preset: str, filters: Any, dense_units: Any, dropout: Any,
 
 
 def _check_input_shape(input_shape: Any) -> tuple[int, int, int]:
-    shape = check_shape("input_shape", input_shape, 3, func=_FUNC,
+    shape = check_shape("input_shape", input_shape, 3,
                         hint="Give (height, width, 1): the images are grey.")
     if shape[-1] != 1:
-        raise fail("input_shape", "(height, width, 1) (one grey channel)", input_shape, _FUNC)
+        raise fail("input_shape", "(height, width, 1) (one grey channel)", input_shape)
     return shape  # type: ignore[return-value]
 
 
@@ -153,9 +143,30 @@ def _compile(model: keras.Model, names: list[str], activation: str, loss: str,
     )
 
 
+_RATE = Number(min=0, max=1, max_inclusive=False, none_ok=True)
+
+
+@validate_params({
+    "activation": Choice(ACTIVATIONS),
+    "loss": Choice(LOSSES),
+    "input_shape": Check(_check_input_shape, invalid=(0, 28, 1)),
+    "preset": Choice(PRESETS),  # the dict itself: read at call time (presets may be added)
+    "filters": Check(_check_filters, invalid=()),
+    "dense_units": Int(min=1, none_ok=True),
+    "dropout": _RATE,
+    "dense_dropout": _RATE,
+    "batch_norm": Bool(),
+    "l2": Number(min=0, none_ok=True),
+    "vertical_pool": Bool(),
+    "learning_rate": Number(min=0, min_inclusive=False),
+    "n_digits": Int(min=1),
+    "seed": Int(min=0, none_ok=True),
+    "compile": Bool(),
+    "objective": Choice(OBJECTIVES),
+})
 def build_model(
-    activation: str = "softmax",
-    loss: str = "binary_crossentropy",
+    activation: str = D.ACTIVATION,
+    loss: str = D.LOSS,
     *,
     input_shape: Sequence[int] = (84, 84, 1),
     preset: str = "shared",
@@ -240,16 +251,9 @@ def build_model(
     """
     import keras
 
-    check_choice("activation", activation, ACTIVATIONS, _FUNC)
-    check_choice("loss", loss, LOSSES, _FUNC)
-    check_choice("objective", objective, OBJECTIVES, _FUNC)
     arch = _architecture(preset, filters, dense_units, dropout, dense_dropout, batch_norm,
                          l2, vertical_pool)
     shape = _check_input_shape(input_shape)
-    check_number("learning_rate", learning_rate, min=0, min_inclusive=False, func=_FUNC)
-    check_int("n_digits", n_digits, min=1, func=_FUNC)
-    check_int("seed", seed, min=0, none_ok=True, func=_FUNC)
-    check_bool("compile", compile, _FUNC)
     if seed is not None:
         keras.utils.set_random_seed(seed)
 
@@ -264,7 +268,7 @@ def build_model(
             raise
         raise fail("input_shape", f"an image large enough for preset {preset!r} "
                    f"({len(arch.filters)} convolution blocks): e.g. 28x28 or more",
-                   tuple(shape), _FUNC) from None
+                   tuple(shape)) from None
     names = head_names(n_digits)
     exact = objective == "exact"
     head = ProbabilityHead if exact else keras.layers.Dense
@@ -276,19 +280,23 @@ def build_model(
     return model
 
 
-def _check_model(model: Any, func: str) -> None:
+def _check_model(model: Any) -> None:
     import keras
 
     if not isinstance(model, keras.Model):
-        raise fail("model", "a keras.Model", type(model).__name__, func)
+        raise fail("model", "a keras.Model", type(model).__name__)
 
 
-def _check_path(path: Any, func: str) -> Path:
+def _check_path(path: Any) -> Path:
     if not isinstance(path, (str, os.PathLike)):
-        raise fail("path", "a file path (str or pathlib.Path)", path, func)
+        raise fail("path", "a file path (str or pathlib.Path)", path)
     return Path(path).expanduser()
 
 
+_MODEL = Check(_check_model, invalid="not a model")
+
+
+@validate_params({"model": _MODEL})
 def conv_layer_names(model: keras.Model) -> list[str]:
     """Names of the 2-D convolution layers, input side first.
 
@@ -299,10 +307,10 @@ def conv_layer_names(model: keras.Model) -> list[str]:
     """
     import keras
 
-    _check_model(model, "conv_layer_names")
     return [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]
 
 
+@validate_params({"model": _MODEL})
 def last_conv_layer_name(model: keras.Model) -> str:
     """Name of the last convolution (Grad-CAM's default layer).
 
@@ -311,13 +319,14 @@ def last_conv_layer_name(model: keras.Model) -> str:
     >>> last_conv_layer_name(md.build_model(preset="small"))   # doctest: +SKIP
     'conv_2'
     """
-    _check_model(model, "last_conv_layer_name")
     names = conv_layer_names(model)
     if not names:
         raise ModelError(f"model {model.name!r} has no Conv2D layer.")
     return names[-1]
 
 
+@validate_params({"model": _MODEL,
+                  "path": Body("a file path ending in '.keras'")})
 def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """Save a model in the native ``.keras`` format (atomic write).
 
@@ -327,16 +336,16 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """
     from ._io import atomic_path
 
-    _check_model(model, "save_model")
-    path = _check_path(path, "save_model")
+    path = _check_path(path)
     if path.suffix != ".keras":
-        raise fail("path", "a file name ending in '.keras' (native Keras format)", str(path),
-                   "save_model")
+        raise fail("path", "a file name ending in '.keras' (native Keras format)", str(path))
     with atomic_path(path, suffix=".keras") as tmp:  # Keras wants the .keras suffix
         model.save(tmp)
     return path
 
 
+@validate_params({"path": Check(_check_path, invalid=42), "safe_mode": Bool(),
+                  "compile": Bool()})
 def load_model(
     path: str | os.PathLike[str], *, safe_mode: bool = True, compile: bool = True
 ) -> keras.Model:
@@ -351,9 +360,7 @@ def load_model(
     from ._keras_objects import register
 
     register()  # the classes a saved model names (see multidigit._keras_objects)
-    path = _check_path(path, "load_model")
-    check_bool("safe_mode", safe_mode, "load_model")
-    check_bool("compile", compile, "load_model")
+    path = _check_path(path)
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist.")
     _check_keras_archive(path)

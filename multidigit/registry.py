@@ -33,6 +33,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ._param_validation import Body, Bool, validate_params
 from .errors import ExplainerError, ParameterError, PluginWarning
 
 __all__ = ["register_explainer", "get_explainer", "list_explainers", "ENTRY_POINT_GROUP",
@@ -113,6 +114,7 @@ def _warn_builtin_replaced(name: str, cls: type) -> None:
     )
 
 
+@validate_params({"name": Body("a non-empty string"), "override": Bool()})
 def register_explainer(name: str, *, override: bool = False) -> Callable[[E], E]:
     """Class decorator registering an explainer under ``name``.
 
@@ -224,6 +226,7 @@ def _load_plugins(*, reload: bool = False) -> None:
             _register_entry_point(ep)
 
 
+@validate_params({})
 def list_explainers() -> list[str]:
     """Names of every available explainer (built-in and plugins), sorted.
 
@@ -237,6 +240,7 @@ def list_explainers() -> list[str]:
     return sorted(set(_REGISTRY) | set(BUILTINS))
 
 
+@validate_params({"name": Body("a registered explainer name (list_explainers())")})
 def get_explainer(name: str) -> type:
     """The explainer class registered under ``name`` (built-ins are imported here).
 

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import check_bool, check_int, fail
+from . import _defaults as D
+from ._param_validation import Body, Bool, Int, fail, validate_params
 from ._results import Result, figure_html, html_table
 from .conditions import CONDITIONS, make_condition_images
 
@@ -171,6 +172,15 @@ def _read(model: "keras.Model", images: np.ndarray, n_digits: int, prepare: bool
     return digits, conf
 
 
+@validate_params({
+    "model": Body("a keras.Model from build_model"),
+    "conditions": Body("None or a non-empty list of names from CONDITIONS"),
+    "n_images": Int(min=1),
+    "seed": Int(min=0),
+    "prepare": Bool(),
+    "digits": Body("None or (images, labels) of single 28x28 digits"),
+    "batch_size": Int(min=1),
+})
 def evaluate_robustness(
     model: "keras.Model",
     conditions: Sequence[str] | None = None,
@@ -179,7 +189,7 @@ def evaluate_robustness(
     seed: int = 0,
     prepare: bool = False,
     digits: tuple[np.ndarray, np.ndarray] | None = None,
-    batch_size: int = 256,
+    batch_size: int = D.PREDICT_BATCH_SIZE,
 ) -> RobustnessResult:
     """Read pictures of MNIST test digits under each condition and score the readings.
 
@@ -219,20 +229,15 @@ def evaluate_robustness(
 
     from .heads import model_head_names
 
-    func = "evaluate_robustness"
     if not isinstance(model, keras.Model):
         raise fail("model", "a keras.Model (from multidigit.build_model)",
-                   type(model).__name__, func)
+                   type(model).__name__)
     names = list(CONDITIONS) if conditions is None else conditions
     if isinstance(names, str) or not isinstance(names, Sequence) or not names:
-        raise fail("conditions", "a non-empty list of condition names", conditions, func)
+        raise fail("conditions", "a non-empty list of condition names", conditions)
     unknown = [c for c in names if c not in CONDITIONS]
     if unknown:
-        raise fail("conditions", "names from " + ", ".join(CONDITIONS), unknown, func)
-    check_int("n_images", n_images, min=1, func=func)
-    check_int("seed", seed, min=0, func=func)
-    check_bool("prepare", prepare, func)
-    check_int("batch_size", batch_size, min=1, func=func)
+        raise fail("conditions", "names from " + ", ".join(CONDITIONS), unknown)
     n_digits = len([h for h in model_head_names(model) if h.startswith("digit_")])
     cols: dict[str, list[float]] = {k: [] for k in ("digit", "whole", "conf", "over", "ref")}
     for cond in names:

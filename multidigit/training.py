@@ -26,8 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _defaults as D
 from ._inputs import check_model, resolve_data
-from ._param_validation import check_bool, check_choice, check_int, check_number, fail
+from ._param_validation import (
+    Body,
+    Bool,
+    Choice,
+    Free,
+    Int,
+    Number,
+    check_choice,
+    fail,
+    validate_params,
+)
 from ._results import Result, to_jsonable
 from .callbacks import current_lr, default_augmentation, format_logs, make_callbacks
 from .data import MultiDigitDataset, Split
@@ -41,9 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SCHEDULES", "TrainingHistory", "default_epochs", "schedule_function", "train"]
 
 _PIPELINES = ("auto", "arrays", "tf.data")
-#: multidigit's batch size, shared by :func:`train` and :func:`default_epochs` (the
-#: epochs are counted in steps of this batch)
-DEFAULT_BATCH_SIZE = 64
+#: multidigit's batch size (:data:`multidigit._defaults.BATCH_SIZE`), shared by every
+#: training entry point and :func:`default_epochs` (the epochs are counted in its steps)
+DEFAULT_BATCH_SIZE = D.BATCH_SIZE
 
 
 # =========================================================================== history
@@ -137,14 +148,37 @@ class TrainingHistory(Result):
         return plot_learning_curves(self, title=title, ax=ax)
 
 
+_PATH = Free("a file path; the file system checks it")
+
+
+@validate_params({
+    "model": Body("a compiled keras.Model whose heads and input fit the data"),
+    "data": Body("a MultiDigitDataset or a Split"),
+    "epochs": Int(min=1, none_ok=True),
+    "batch_size": Int(min=1),
+    "validation": Body("'val', a Split or None"),
+    "schedule": Body("one of SCHEDULES or a callable f(epoch, lr) -> lr"),
+    "learning_rate": Number(min=0, min_inclusive=False, none_ok=True),
+    "early_stopping": Bool(),
+    "patience": Int(min=0),
+    "checkpoint": Body("None or a path ending in '.keras'"),
+    "log_csv": _PATH,
+    "tensorboard": _PATH,
+    "callbacks": Body("a list of keras.callbacks.Callback"),
+    "seed": Int(min=0, max=2**32 - 1),
+    "augment": Body("True, False or a Keras preprocessing layer"),
+    "pipeline": Choice(_PIPELINES),
+    "progress": Bool(),
+    "verbose": Bool(),
+})
 def train(
     model: keras.Model,
     data: MultiDigitDataset | Split,
     *,
-    epochs: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    epochs: int | None = D.EPOCHS,
+    batch_size: int = D.BATCH_SIZE,
     validation: str | Split | None = "val",
-    schedule: ScheduleLike = "onecycle",
+    schedule: ScheduleLike = D.SCHEDULE,
     learning_rate: float | None = None,
     early_stopping: bool = True,
     patience: int = 5,
@@ -152,7 +186,7 @@ def train(
     log_csv: str | os.PathLike[str] | None = None,
     tensorboard: str | os.PathLike[str] | None = None,
     callbacks: Sequence[Any] = (),
-    seed: int = 0,
+    seed: int = D.SEED,
     augment: bool | Any = False,
     pipeline: str = "auto",
     progress: bool = False,
@@ -160,11 +194,11 @@ def train(
 ) -> TrainingHistory:
     """Train a multi-head model (``model.fit`` with multidigit's recipe by default).
 
-    The defaults are multidigit's recipe: batch 64, a one-cycle learning rate (warm-up,
-    then cosine decay), :func:`default_epochs` epochs; with :func:`build_model`'s
-    default model it reads 99.35 % of the digits and 98.1 % of the whole numbers of
-    real-scale Triple MNIST (64,000 training images) after about 14 minutes on two CPU
-    cores (three seeds, ``benchmarks/README.md``).
+    The defaults are multidigit's recipe (:mod:`multidigit._defaults`, shared with
+    :func:`cross_validate`, :func:`compare` and :func:`tune`): batch 64, a one-cycle
+    learning rate (warm-up, then cosine decay), :func:`default_epochs` epochs; what it
+    reaches with :func:`build_model`'s default model, and how fast, is measured in
+    ``benchmarks/README.md``.
     The study's recipe is
     ``batch_size=32, schedule="step", epochs=20`` with ``preset="tuned"``.
 
@@ -178,10 +212,9 @@ def train(
         Maximum number of epochs; default :func:`default_epochs` of the training
         split's size and ``batch_size`` (more epochs for small sets).
     batch_size : int
-        Images per gradient step.  64 (default): on two CPU cores an image costs no
-        more than at 128, and the short schedule gets twice the steps (real-scale set,
-        ``benchmarks/README.md``: 0.04 point per digit and 0.1 point whole-number
-        above batch 128 on two seeds, in the same time).
+        Images per gradient step.  64 (default): on a CPU an image costs no more
+        than at 128, and the short schedule gets twice the steps (measured in
+        ``benchmarks/README.md``).
     validation : "val", Split or None
         ``"val"``: the dataset's validation split (none for a bare Split); a Split;
         or None for no validation.
@@ -251,20 +284,20 @@ def train(
     """
     import keras
 
+    _check_train_args(checkpoint, schedule, augment)
+    callbacks = _check_callbacks(callbacks)
     train_split, val_split = resolve_data(data, validation)
     check_model(model, train_split, need_compiled=True)
     if val_split is not None:
         check_model(model, val_split, need_compiled=True)
-    epochs, batch_size, patience = _check_train_args(
-        epochs, batch_size, patience, pipeline, checkpoint, schedule, learning_rate)
-    seed = check_int("seed", seed, min=0, max=2**32 - 1, func="train")
-    callbacks = _check_callbacks(callbacks)
+    epochs = None if epochs is None else int(epochs)
+    batch_size, patience, seed = int(batch_size), int(patience), int(seed)
     if epochs is None:
         epochs = default_epochs(len(train_split), batch_size)
     base_lr = float(learning_rate) if learning_rate is not None else current_lr(model)
     if not (math.isfinite(base_lr) and base_lr > 0):
         raise fail("learning_rate", "a finite number > 0 (the optimizer's rate is "
-                   f"{base_lr})", learning_rate, "train")
+                   f"{base_lr})", learning_rate)
     lr_fn = schedule_function(schedule, epochs=epochs, learning_rate=base_lr)
     lr_fn(0)  # a bad callable schedule fails now, not inside model.fit
     keras.utils.set_random_seed(int(seed))
@@ -297,48 +330,42 @@ def train(
                        checkpoint=checkpoint, params=params)
 
 
-#: :func:`default_epochs`: about this many gradient steps, within these epoch bounds.
-DEFAULT_STEPS = 7000
-DEFAULT_EPOCHS = (6, 20)
+#: :func:`default_epochs`: about this many gradient steps, within these epoch bounds
+#: (:data:`multidigit._defaults.STEPS`, :data:`multidigit._defaults.EPOCH_BOUNDS`).
+DEFAULT_STEPS = D.STEPS
+DEFAULT_EPOCHS = D.EPOCH_BOUNDS
 
 
-def default_epochs(n_images: int, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
-    """The number of epochs :func:`train` runs when not told: about
-    :data:`DEFAULT_STEPS` gradient steps, at least 6 and at most 20 epochs.
+@validate_params({"n_images": Int(min=1), "batch_size": Int(min=1)})
+def default_epochs(n_images: int, batch_size: int = D.BATCH_SIZE) -> int:
+    """The number of epochs :func:`train` (and every entry point given ``epochs=None``)
+    runs when not told: about :data:`DEFAULT_STEPS` gradient steps, at least 6 and at
+    most 20 epochs.
 
     The one-cycle schedule needs enough steps to warm up and anneal; a large set gets
-    them in few epochs (real-scale Triple MNIST, 64,000 images: 7 epochs, under 15
-    minutes on two CPU cores), a small one needs more passes (``mini``'s 6,400: 20).
+    them in few epochs (real-scale Triple MNIST, 64,000 images: 7 epochs), a small one
+    needs more passes (``mini``'s 6,400: 20).
 
     Examples
     --------
     >>> default_epochs(64_000), default_epochs(6_400), default_epochs(30_000)
     (7, 20, 15)
     """
-    n_images = check_int("n_images", n_images, min=1, func="default_epochs")
-    batch_size = check_int("batch_size", batch_size, min=1, func="default_epochs")
-    steps = -(-n_images // batch_size)
+    steps = -(-int(n_images) // int(batch_size))
     lo, hi = DEFAULT_EPOCHS
     return int(min(hi, max(lo, -(-DEFAULT_STEPS // steps))))
 
 
-def _check_train_args(epochs: Any, batch_size: Any, patience: Any, pipeline: Any,
-                      checkpoint: Any, schedule: Any, learning_rate: Any
-                      ) -> tuple[int | None, int, int]:
-    """Validate train()'s scalar arguments; return epochs, batch_size, patience."""
-    epochs = check_int("epochs", epochs, min=1, none_ok=True, func="train")
-    batch_size = check_int("batch_size", batch_size, min=1, func="train")
-    patience = check_int("patience", patience, min=0, func="train")
-    check_choice("pipeline", pipeline, _PIPELINES, func="train")
-    check_number("learning_rate", learning_rate, min=0, min_inclusive=False, none_ok=True,
-                 func="train")
+def _check_train_args(checkpoint: Any, schedule: Any, augment: Any) -> None:
+    """train()'s arguments that a declared rule cannot say alone."""
     if not callable(schedule):
-        check_choice("schedule", schedule, SCHEDULES, func="train",
+        check_choice("schedule", schedule, SCHEDULES,
                      hint="Or pass a callable f(epoch, lr) -> lr.")
     if checkpoint is not None and Path(checkpoint).suffix != ".keras":
         raise fail("checkpoint", "a path ending in '.keras' (native Keras format)",
-                   str(checkpoint), "train")
-    return epochs, batch_size, patience
+                   str(checkpoint))
+    if not isinstance(augment, bool) and not callable(augment):
+        raise fail("augment", "True, False or a Keras preprocessing layer", augment)
 
 
 def _check_callbacks(callbacks: Any) -> list[Any]:
@@ -352,7 +379,7 @@ def _check_callbacks(callbacks: Any) -> list[Any]:
     if not ok:
         shown = callbacks if not isinstance(callbacks, (list, tuple)) else bad[0]
         raise fail("callbacks", "a list of keras.callbacks.Callback objects", repr(shown),
-                   "train", "Early stopping is built in: early_stopping=True.")
+                   hint="Early stopping is built in: early_stopping=True.")
     return list(callbacks)
 
 
@@ -394,9 +421,9 @@ def _callbacks(schedule: ScheduleLike, lr_fn: Any, monitor: str, *, early_stoppi
         cbs.append(cb["AtomicCSVLogger"](str(_writable(log_csv))))
     if tensorboard is not None:
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard).expanduser())))
-    if check_bool("progress", progress, "train"):
+    if progress:
         cbs.append(cb["RichProgress"](epochs))
-    if check_bool("verbose", verbose, "train"):
+    if verbose:
         cbs.append(cb["PrintEpochs"]())
     return cbs, timer, es
 
@@ -406,7 +433,7 @@ def _fit_inputs(train_split: Split, batch_size: int, seed: int, augment: Any,
     """``model.fit``'s data arguments: NumPy arrays, or tf.data with augmentation."""
     use_tfdata = pipeline == "tf.data" or (pipeline == "auto" and augment is not False)
     if augment is not False and not use_tfdata:
-        raise fail("pipeline", "'tf.data' or 'auto' when augment is set", pipeline, "train")
+        raise fail("pipeline", "'tf.data' or 'auto' when augment is set", pipeline)
     if not use_tfdata:
         return {"x": train_split.images, "y": train_split.one_hot(),
                 "batch_size": batch_size, "shuffle": True}, False

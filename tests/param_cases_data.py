@@ -61,6 +61,8 @@ CASES = [
                  id="export_dataset-workers"),
     pytest.param(export_dataset, (_ds, "unused"), {"overwrite": "yes"}, "overwrite",
                  "True or False", id="export_dataset-overwrite"),
+    pytest.param(export_dataset, (_ds, 42), {}, "root", "a folder path",
+                 id="export_dataset-root"),
     pytest.param(read_images, (["unused.png"],), {"image_size": -1}, "image_size",
                  "integer >= 1", id="read_images-image_size"),
     pytest.param(_tf, (), {"batch_size": 0}, "batch_size", "integer >= 1",

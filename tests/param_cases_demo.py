@@ -5,7 +5,7 @@ Each case: (callable, args, kwargs, parameter name, fragment of the allowed valu
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import pytest
 
@@ -19,6 +19,7 @@ def _tiny_model():
     return md.build_model(preset="small", input_shape=(28, 28, 1), seed=0)
 
 
+@wraps(build_app)  # the rows name build_app (tests/test_param_validation.py reads it)
 def _build_app_tiny(**kwargs):
     """build_app on a tiny model (the arguments after ``model`` are the ones tested)."""
     return build_app(_tiny_model(), **kwargs)

@@ -116,7 +116,13 @@ def test_no_import_circle():
     assert cycle is None, "import circle: " + " -> ".join(cycle or [])
 
 
-@pytest.mark.parametrize("module", ["multidigit.registry"])
+#: the package's bottom layer: the errors, and the declared parameter rules (which
+#: import only the errors)
+_BOTTOM = {"multidigit.errors", "multidigit._param_validation", "multidigit._defaults"}
+
+
+@pytest.mark.parametrize("module", ["multidigit.registry", "multidigit._param_validation",
+                                    "multidigit._defaults"])
 def test_bottom_layer_modules(module):
-    """The registry imports nothing of the package but the errors."""
-    assert import_graph()[module] <= {"multidigit.errors"}
+    """The registry imports nothing of the package but the bottom layer."""
+    assert import_graph()[module] <= _BOTTOM - {module}

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._param_validation import check_int, check_number
+from .._param_validation import Body, Int, Number, validate_params
 
 __all__ = ["ink_boxes", "box_masks", "strip_bounds"]
 
@@ -55,6 +55,11 @@ def strip_bounds(width: int, n_digits: int) -> list[tuple[int, int]]:
     return [(cuts[k], cuts[k + 1]) for k in range(n_digits)]
 
 
+@validate_params({
+    "images": Body("an array (N, H, W) or (N, H, W, C) of bright ink on dark"),
+    "n_digits": Int(min=1),
+    "threshold": Number(min=0.0, max=1.0),
+})
 def ink_boxes(images: np.ndarray, n_digits: int, *, threshold: float = 0.0) -> np.ndarray:
     """Estimate each digit's box from the ink (see the module docs).
 
@@ -73,8 +78,6 @@ def ink_boxes(images: np.ndarray, n_digits: int, *, threshold: float = 0.0) -> n
     np.ndarray
         ``(N, n_digits, 4)`` int boxes ``(top, left, bottom, right)``.
     """
-    check_int("n_digits", n_digits, min=1, func="ink_boxes")
-    check_number("threshold", threshold, min=0.0, max=1.0, func="ink_boxes")
     images = np.asarray(images)
     if len(images) > _CHUNK:  # bounded memory on real-scale sets
         return np.concatenate([ink_boxes(images[s:s + _CHUNK], n_digits, threshold=threshold)

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._param_validation import check_bool, check_choice, check_int
+from .._param_validation import (
+    Bool,
+    Choice,
+    Int,
+    validate_params,
+)
 from ..errors import DataError
 from ..heads import head_names
 
@@ -260,6 +265,10 @@ class Split:
         boxes = None if self.boxes is None else self.boxes[index]
         return Split(self.images[index], self.labels[index], name or self.name, boxes)
 
+    @validate_params({
+        "batch_size": Int(min=1), "shuffle": Bool(), "seed": Int(), "cache": Bool(),
+        "targets": Choice(("heads", "multi_hot", "labels")), "drop_remainder": Bool(),
+    })
     def to_tf_dataset(
         self,
         batch_size: int = 32,
@@ -286,13 +295,6 @@ class Split:
             Per-head one-hot dict (for :func:`multidigit.build_model`), the flat
             30-way multi-hot vector, or the integer labels.
         """
-        func = "Split.to_tf_dataset"
-        check_int("batch_size", batch_size, min=1, func=func)
-        check_int("seed", seed, func=func)
-        for flag, value in (("shuffle", shuffle), ("cache", cache),
-                            ("drop_remainder", drop_remainder)):
-            check_bool(flag, value, func=func)
-        check_choice("targets", targets, ("heads", "multi_hot", "labels"), func=func)
         import tensorflow as tf
 
         y: Any = {"heads": self.one_hot, "multi_hot": self.multi_hot,

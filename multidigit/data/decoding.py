@@ -35,7 +35,7 @@ except Exception:  # pragma: no cover
     _cv2 = None
 
 
-def check_image_size(image_size: Any, func: str = "load_dataset") -> tuple[int, int] | None:
+def check_image_size(image_size: Any, func: str | None = None) -> tuple[int, int] | None:
     """``None``, an int ``N`` or ``(H, W)`` -> ``(H, W)`` with both >= 1 (or None)."""
     if image_size is None:
         return None
@@ -290,7 +290,7 @@ def _decode_quietly(
 
     if workers > 1 and (h, w) != native:
         # One BLAS thread per decoding thread: OpenBLAS' own threads would otherwise
-        # spin against ours (measured: 1.5 s instead of 0.8 s for 20,000 PNGs).
+        # spin against ours (measured in benchmarks/README.md, "Why hand-written").
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1, user_api="blas"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import swap_folder
-from .._param_validation import check_bool, check_int, fail
+from .._param_validation import Body, Bool, Int, fail, validate_params
 from .._progress import progress_bar
 from ..errors import DataError
 from .dataset import MultiDigitDataset
@@ -31,6 +31,13 @@ def _png_jobs(ds: MultiDigitDataset, tmp: Path) -> list[tuple[Path, np.ndarray]]
     return jobs
 
 
+@validate_params({
+    "ds": Body("a MultiDigitDataset"),
+    "root": Body("a folder path, not a symbolic link nor the current folder"),
+    "overwrite": Bool(),
+    "workers": Int(min=1, none_ok=True),
+    "progress": Bool(),
+})
 def export_dataset(
     ds: MultiDigitDataset,
     root: str | os.PathLike[str],
@@ -54,12 +61,8 @@ def export_dataset(
     """
     from PIL import Image
 
-    func = "export_dataset"
     if not isinstance(ds, MultiDigitDataset):
-        raise fail("ds", "a MultiDigitDataset (from load_dataset)", type(ds).__name__, func)
-    check_bool("overwrite", overwrite, func=func)
-    check_int("workers", workers, min=1, none_ok=True, func=func)
-    check_bool("progress", progress, func=func)
+        raise fail("ds", "a MultiDigitDataset (from load_dataset)", type(ds).__name__)
     root = _check_root(root, overwrite)
     with swap_folder(root, keep=_not_ours if overwrite else None) as tmp:
         jobs = _png_jobs(ds, tmp)
@@ -88,7 +91,7 @@ def _not_ours(rel: str) -> bool:
 def _check_root(root: str | os.PathLike[str], overwrite: bool) -> Path:
     """The export folder, refused where writing it would lose or hide anything."""
     if not isinstance(root, (str, os.PathLike)) or not os.fspath(root):
-        raise fail("root", "a folder path", repr(root), "export_dataset")
+        raise fail("root", "a folder path", repr(root))
     root = Path(os.path.abspath(Path(root).expanduser()))
     if root.is_symlink():
         raise DataError(f"{str(root)!r} is a symbolic link; export_dataset replaces the "

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .._param_validation import check_int
+from .._param_validation import Body, Bool, Int, validate_params
 from ..errors import DataError
 from .dataset import SPLITS
 
@@ -28,6 +28,7 @@ DIGIT_POOL_SEED = 123
 MAX_DIGITS = 5
 
 
+@validate_params({"n_digits": Int(min=1, max=MAX_DIGITS), "seed": Int(min=0)})
 def class_split(n_digits: int = 3, seed: int = CLASS_SPLIT_SEED) -> dict[str, list[str]]:
     """The label combinations of each split, as in the original Triple MNIST generator.
 
@@ -40,8 +41,6 @@ def class_split(n_digits: int = 3, seed: int = CLASS_SPLIT_SEED) -> dict[str, li
     >>> [len(s[k]) for k in ("train", "val", "test")]
     [640, 160, 200]
     """
-    check_int("n_digits", n_digits, min=1, max=MAX_DIGITS, func="class_split")
-    check_int("seed", seed, min=0, func="class_split")
     n_classes = 10**n_digits
     classes = list(range(n_classes))
     np.random.RandomState(seed).shuffle(classes)
@@ -156,6 +155,14 @@ def _pools_of(
     return pools
 
 
+@validate_params({
+    "n_digits": Int(min=1, max=MAX_DIGITS),
+    "images_per_class": Int(min=1),
+    "seed": Int(min=0),
+    "digits": Body("None or (images, labels) of single 28x28 digits"),
+    "pool_fractions": Body("three fractions of the digits for train, val and test"),
+    "return_boxes": Bool(),
+})
 def generate_dataset(
     *,
     n_digits: int = 3,
@@ -202,10 +209,6 @@ def generate_dataset(
     >>> generate_dataset(n_digits=2, images_per_class=1, return_boxes=True)["test"][2].shape
     (20, 2, 4)
     """
-    func = "generate_dataset"
-    check_int("n_digits", n_digits, min=1, max=MAX_DIGITS, func=func)
-    check_int("images_per_class", images_per_class, min=1, func=func)
-    check_int("seed", seed, min=0, func=func)
     pools = _pools_of(digits, pool_fractions)
     classes = class_split(n_digits)
     out = {}

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_bool, check_int, fail
+from .._param_validation import Body, Bool, Check, Free, Int, check_int, fail, validate_params
 from .._resize import resize_like_pil
 from ..errors import DataError
 from . import cache, hub
@@ -53,23 +53,28 @@ def _load_path(
     return raw, info
 
 
-def _check_arguments(source, seed, use_cache, images_per_class, n_digits, workers,
-                     progress) -> str:
-    func = "load_dataset"
+def _check_arguments(source: Any, n_digits: Any) -> str:
+    """The arguments whose rule depends on another: n_digits' bound on the source."""
     if not isinstance(source, (str, os.PathLike)):
-        raise fail("source", "'mini', a folder path or 'hf://owner/name'", source, func)
-    check_int("seed", seed, min=0, func=func)
-    check_bool("use_cache", use_cache, func=func)
-    check_int("images_per_class", images_per_class, min=1, func=func)
+        raise fail("source", "'mini', a folder path or 'hf://owner/name'", source)
     # The generator stops at 5 digits; a folder may hold longer labels.
     is_mini = isinstance(source, str) and source == "mini"
     check_int("n_digits", n_digits, min=1, max=MAX_DIGITS if is_mini else None,
-              none_ok=True, func=func)
-    check_int("workers", workers, min=1, none_ok=True, func=func)
-    check_bool("progress", progress, func=func)
+              none_ok=True)
     return os.fspath(source)
 
 
+@validate_params({
+    "source": Body("'mini', a folder path or 'hf://owner/name'"),
+    "image_size": Check(check_image_size, invalid=0),
+    "seed": Int(min=0),
+    "cache_dir": Free("None or a folder path; the file system checks it"),
+    "use_cache": Bool(),
+    "images_per_class": Int(min=1),
+    "n_digits": Body("None or an integer >= 1 (at most 5 for 'mini')"),
+    "workers": Int(min=1, none_ok=True),
+    "progress": Bool(),
+})
 def load_dataset(
     source: str | os.PathLike[str] = "mini",
     *,
@@ -133,8 +138,7 @@ def load_dataset(
     ((6400, 84, 84, 1), array(['000', '000'], dtype='<U3'))
     >>> small = md.load_dataset(image_size=(28, 28))  # doctest: +SKIP
     """
-    src = _check_arguments(source, seed, use_cache, images_per_class, n_digits, workers,
-                           progress)
+    src = _check_arguments(source, n_digits)
     size = check_image_size(image_size)
     workers = workers or os.cpu_count() or 1
     cdir: Path | None = None

@@ -70,30 +70,29 @@ class StudyConfig:
     dense_units: int = 256
     compare_k: int = 2
     compare_epochs: int = 2
-    #: 2 folds (was 3): the cross-validation shows the base model's spread; 2 folds
-    #: of 2 epochs took 20-25 s instead of 40 s (the whole run: 5 min 12 s from the
-    #: command line, 4 min 56 s without start-up; was 5 min 25 s without)
+    #: 2 folds: the cross-validation shows the base model's spread, and 2 folds cost
+    #: about half of 3 (measured: benchmarks/README.md, "Why the study's settings")
     cv_k: int = 2
     cv_epochs: int = 2
     tune_space: Any = field(default_factory=lambda: dict(STUDY_SMALL_SPACE))
     tune_tuner: str = "random"
     tune_trials: int = 2
     tune_epochs: int = 2
-    #: 8 epochs read mini's test split as well as 12 did (98.87 % either way with
-    #: the same tuned model, measured), in two thirds of the time
+    #: 8 epochs read mini's test split as well as 12 did, in two thirds of the time
+    #: (benchmarks/README.md, "Why the study's settings")
     final_epochs: int = 8
     #: compare, cross-validation and tuning read this many images of every label
     #: combination (the first ones of each split; None: all): they only rank
     #: settings, the final model trains on every image of train + val
     experiment_images_per_class: int | None = 4
     #: batch of the final training (and of a tuned trial without its own): 128, not
-    #: train()'s 64: on mini's 8,000 images the tuned model (conv 32/48/96) read
-    #: 98.60 % after 8 epochs at 128 and 98.45 % at 64, and was slower per image
+    #: train()'s 64: on mini's 8,000 images the tuned model read better and faster
+    #: per image at 128 (benchmarks/README.md, "Why the study's settings")
     batch_size: int = 128
     #: batch of the short compare / cross-validation / tuning runs: more steps for
-    #: the same images, which short runs need more than throughput (on half of mini,
-    #: 2 epochs: batch 32 ranks the objectives at 84-93 % with folds 0.1-5 points
-    #: apart, batch 64 at 65-79 % with folds 10 points apart, in the same time)
+    #: the same images, which short runs need more than throughput (batch 32 ranks
+    #: the objectives with closer folds than 64 in the same time: benchmarks/README.md,
+    #: "Why the study's settings")
     experiment_batch_size: int = 32
     schedule: str = "onecycle"
     n_explain: int = 4

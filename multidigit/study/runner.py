@@ -10,7 +10,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .._param_validation import check_bool, check_int, fail
+from .. import _defaults as D
+from .._param_validation import Body, Bool, Int, check_bool, check_int, fail, validate_params
 from ..errors import MultidigitError
 from . import stage_table as T
 from . import stages as S
@@ -147,12 +148,22 @@ def _summary(run: StudyFolder, fin: dict[str, Any]) -> None:
     run.say(f"[bold green]report[/bold green]: {run.out / 'report.html'}")
 
 
+@validate_params({
+    "data": Body("'mini', a folder path or 'hf://owner/name'"),
+    "out": Body("a folder path"),
+    "quick": Bool(),
+    "seed": Int(min=0),
+    "full_tuning": Bool(),
+    "restart": Bool(),
+    "progress": Bool(),
+    "config": Body("a StudyConfig or None"),
+})
 def run_study(
     data: str | os.PathLike[str] = "mini",
-    out: str | os.PathLike[str] = "multidigit-study",
+    out: str | os.PathLike[str] = D.STUDY_FOLDER,
     *,
     quick: bool = False,
-    seed: int = 0,
+    seed: int = D.SEED,
     full_tuning: bool = False,
     restart: bool = False,
     progress: bool = False,

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_bool, check_choice, check_int, fail
+from .. import _defaults as D
+from .._param_validation import Body, Bool, Choice, Free, Int, fail, validate_params
 from ..errors import StorageError, TuningError
 from . import tuner as glue
 from .project import check_fingerprint, clear_project, fingerprint
@@ -29,24 +30,54 @@ from .table import TrialTable
 __all__ = ["tune"]
 
 
+def _activations() -> tuple[str, ...]:
+    from ..losses import ACTIVATIONS  # imports Keras: read when tune() is called
+
+    return ACTIVATIONS
+
+
+def _losses() -> tuple[str, ...]:
+    from ..losses import LOSSES
+
+    return LOSSES
+
+
+@validate_params({
+    "data": Body("a dataset with .train and .val splits"),
+    "search_space": Body("a name of SEARCH_SPACES or a dict of hyperparameters"),
+    "tuner": Choice(glue.TUNERS),
+    "max_trials": Int(min=1),
+    "epochs": Int(min=1, none_ok=True),
+    "objective": Body("a metric name such as 'val_loss'"),
+    "k": Int(min=2, none_ok=True, hint="None scores trials on the validation split."),
+    "directory": Free("a folder path; the file system checks it"),
+    "project_name": Free("a folder name inside directory"),
+    "resume": Bool(),
+    "seed": Int(min=0),
+    "batch_size": Int(min=1),
+    "retrain": Bool(),
+    "progress": Bool(),
+    "activation": Choice(_activations),
+    "loss": Choice(_losses),
+})
 def tune(
     data: Any,
     *,
     search_space: str | Mapping[str, Any] = "shared",
-    tuner: str = "hyperband",
+    tuner: str = D.TUNER,
     max_trials: int = 10,
-    epochs: int = 5,
+    epochs: int | None = D.EPOCHS,
     objective: str = "val_loss",
     k: int | None = None,
-    directory: str | os.PathLike[str] = "multidigit-tuning",
+    directory: str | os.PathLike[str] = D.TUNING_FOLDER,
     project_name: str = "search",
     resume: bool = True,
-    seed: int = 0,
-    batch_size: int = 128,
+    seed: int = D.SEED,
+    batch_size: int = D.BATCH_SIZE,
     retrain: bool = True,
     progress: bool = False,
-    activation: str = "softmax",
-    loss: str = "categorical_crossentropy",
+    activation: str = D.ACTIVATION,
+    loss: str = D.LOSS,
 ) -> TuneResult:
     """Search hyperparameters of the digit CNN with keras-tuner.
 
@@ -64,8 +95,10 @@ def tune(
         ``RandomSearch`` (the study's) or ``BayesianOptimization``.
     max_trials : int
         Most trials in the project (also for Hyperband), counting resumed ones.
-    epochs : int
-        Epochs per trial (Hyperband: the most a trial gets).
+    epochs : int, optional
+        Epochs per trial (Hyperband: the most a trial gets); ``None`` (default): the
+        recipe's, :func:`multidigit.default_epochs` of the train split and
+        ``batch_size`` (as :func:`multidigit.train`).
     objective : str
         Metric to optimise; ``"val_loss"`` (the study's, minimised) or e.g.
         ``"val_digit_0_accuracy"`` (maximised: names with ``acc``, ``auc``,
@@ -85,7 +118,8 @@ def tune(
     seed : int
         Seeds the tuner's sampling, the weights and the data order of every trial.
     batch_size : int
-        Batch size (unless the space tunes ``batch_size``).
+        Batch size (unless the space tunes ``batch_size``); default
+        :func:`multidigit.train`'s, 64.
     retrain : bool
         Retrain the best configuration on the train split (see
         :attr:`TuneResult.best_model`); otherwise restore the best trial's weights.
@@ -93,7 +127,8 @@ def tune(
         Show a live table of the trials (rich).  keras-tuner's own printing is
         always silenced.
     activation, loss : str
-        Output activation and loss (see :func:`multidigit.build_model`).
+        Output activation and loss; the defaults are :func:`multidigit.build_model`'s
+        (``"softmax"``, ``"binary_crossentropy"``).
 
     Returns
     -------
@@ -123,11 +158,14 @@ def tune(
     >>> result.best_hyperparameters                                    # doctest: +SKIP
     {'preset': 'small', 'conv_1': 8, 'dense_units': 16}
     """
-    _check_args(tuner=tuner, max_trials=max_trials, epochs=epochs, k=k,
-                batch_size=batch_size, objective=objective, resume=resume, seed=seed,
-                retrain=retrain, progress=progress)
+    if not isinstance(objective, str) or not objective:
+        raise fail("objective", "a metric name such as 'val_loss'", objective)
     space = check_search_space(search_space)
     train, val = _splits(data, k)
+    if epochs is None:  # the recipe's, as train() counts them
+        from ..training import default_epochs
+
+        epochs = default_epochs(len(train), batch_size)
     _check_tensorboard()
     started = time.perf_counter()
     hm = glue.hypermodel_class()(
@@ -158,23 +196,6 @@ def tune(
     )
 
 
-def _check_args(*, tuner: str, max_trials: int, epochs: int, k: int | None,
-                batch_size: int, objective: str, resume: bool, seed: int, retrain: bool,
-                progress: bool) -> None:
-    """Every plain argument of :func:`tune` (the space and the data are checked apart)."""
-    check_choice("tuner", tuner, glue.TUNERS, func="tune")
-    check_int("max_trials", max_trials, min=1, func="tune")
-    check_int("epochs", epochs, min=1, func="tune")
-    check_int("batch_size", batch_size, min=1, func="tune")
-    check_int("k", k, min=2, none_ok=True, func="tune",
-              hint="None scores trials on the validation split.")
-    check_int("seed", seed, min=0, func="tune")
-    for name, value in (("resume", resume), ("retrain", retrain), ("progress", progress)):
-        check_bool(name, value, func="tune")
-    if not isinstance(objective, str) or not objective:
-        raise fail("objective", "a metric name such as 'val_loss'", objective, "tune")
-
-
 def _splits(data: Any, k: int | None) -> tuple[Any, Any]:
     """``data.train`` and ``data.val``, checked against what the search needs."""
     from ..errors import DataError
@@ -183,13 +204,13 @@ def _splits(data: Any, k: int | None) -> tuple[Any, Any]:
     val = getattr(data, "val", None)
     if train is None or not hasattr(train, "one_hot"):
         raise fail("data", "a dataset with .train and .val splits (multidigit.load_dataset)",
-                   type(data).__name__, "tune")
+                   type(data).__name__)
     if k is None and (val is None or len(val) == 0):
         raise DataError("the dataset has no validation images; pass k=... to cross-validate.")
     n_groups = len(np.unique(train.label_ids))
     if k is not None and n_groups < k:
         raise fail("k", f"an integer in [2, {n_groups}] (the label combinations of the "
-                   "train split: grouped folds need one each)", k, "tune")
+                   "train split: grouped folds need one each)", k)
     return train, val
 
 
