@@ -18,7 +18,9 @@ backward pass and the optimiser; ``forward - prepare`` the network itself.
 ``fit_speN`` is ``fit`` with Keras' ``steps_per_execution=N`` (N batches per call of
 the compiled function); ``train`` is :func:`multidigit.train` for one epoch (its
 callbacks: the per-batch learning-rate schedule, the timer).
-``--xla`` adds ``step_xla`` (the same step compiled with XLA, ``jit_compile=True``).
+``--xla`` adds ``step_xla`` (the same step compiled with XLA, ``jit_compile=True``;
+the default model's ``affine_transform`` has no XLA kernel, so Keras falls back unless
+``--no-augment`` leaves out the layout and per-digit augmentation).
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ def parts(args):
     n = args.steps * args.batch_size
     x = ds.train.images[:n]
     y = {k: v[:n] for k, v in ds.train.one_hot().items()}
+    if args.no_augment:  # the network alone (XLA cannot compile affine_transform)
+        from dataclasses import replace
+
+        from multidigit import presets
+
+        presets.PRESETS["shared"] = replace(presets.PRESETS["shared"], augment_rotation=0.0,
+                                            augment_shift=0.0, layout_shift=0.0,
+                                            layout_scale=None)
     model = md.build_model(seed=0)
     batches = [(tf.constant(x[i:i + args.batch_size]),
                 {k: tf.constant(v[i:i + args.batch_size]) for k, v in y.items()})
@@ -111,6 +121,8 @@ def main() -> None:
     p.add_argument("--threads", default=None,
                    help="intra,inter op threads of TensorFlow (default: its own choice)")
     p.add_argument("--xla", action="store_true")
+    p.add_argument("--no-augment", action="store_true",
+                   help="the default model without layout and per-digit augmentation")
     p.add_argument("--spe", type=int, default=8, help="steps_per_execution of fit_speN")
     p.add_argument("--out", default=None)
     args = p.parse_args()
