@@ -111,13 +111,15 @@ _SHARED = Preset(
     follow_columns=True,
     layout_shift=0.1,
     layout_scale=(0.7, 1.4),
+    layout_fraction=0.5,
     digit_size=28,
     min_digit_size=16,
     augment_rotation=0.03,
     augment_shift=0.1,
     augment_per_digit=True,
-    description="multidigit's default: while training, each digit is scaled (0.7-1.4x) "
-    "and moved sideways (up to 10 % of the width) on its own (layers 'layout_*'); "
+    description="multidigit's default: while training, in half of the images each digit "
+    "is scaled (0.7-1.4x) and moved sideways (up to 10 % of the width) on its own "
+    "(layer 'layout'; the other half keep Triple MNIST's layout); "
     "each digit is then cut out in a square window centred on its ink, found by "
     "splitting the ink per column into one group per digit (layer 'digit_windows', "
     "follow_columns: digits off their thirds are still read whole), and the windows "

@@ -286,7 +286,7 @@ def test_layout_augmentation_passes_images_through_outside_training():
 
 def test_layout_augmentation_moves_each_digit_on_its_own_while_training():
     x = _blobs_at([9, 37, 65])
-    model = _layout_model(layout_shift=0.1, layout_scale=None)
+    model = _layout_model(layout_shift=0.1, layout_scale=None, layout_fraction=1.0)
     moved = np.asarray(model(np.repeat(x, 32, axis=0), training=True))[..., 0]
     firsts = np.array([[np.flatnonzero(m[35, 28 * k - (3 if k else 0):28 * k + 40]
                                        > 0.5)[0] for k in range(3)] for m in moved])
@@ -300,8 +300,8 @@ def test_layout_fraction_leaves_the_other_images_as_they_are():
                                     layout_fraction=0.5)(x, training=True))
     kept = np.array([np.allclose(h, x[0], atol=1e-5) for h in half])
     assert 16 < kept.sum() < 48  # about half the images kept, the others moved
-    every = np.asarray(_layout_model(layout_shift=0.1, layout_scale=(0.7, 1.4))(
-        x, training=True))
+    every = np.asarray(_layout_model(layout_shift=0.1, layout_scale=(0.7, 1.4),
+                                     layout_fraction=1.0)(x, training=True))
     assert not any(np.allclose(e, x[0], atol=1e-5) for e in every)
     from multidigit.layout import DigitLayout
 
