@@ -135,7 +135,7 @@ class ScoreCAMExplainer(Explainer):
                   *, layer: str | int | None = None, max_n: int | None = None,
                   restrict_to_head: bool | None = None) -> np.ndarray:
         Scorecam = _tkv("scorecam", "Scorecam")  # noqa: N806 - the library's class name
-        check_int("max_n", max_n, min=1, none_ok=True, func="explain(method='scorecam')")
+        check_int("max_n", max_n, min=1, none_ok=True)
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         # Score-CAM applies the softmax itself, so it reads the head's logits.
         sub = head_model(model, head_index, "logit")
@@ -212,8 +212,7 @@ class ActivationMaximizationExplainer(Explainer):
                   *, score: str = "logit", steps: int = 20) -> np.ndarray:
         ActivationMaximization = _tkv("activation_maximization",  # noqa: N806
                                       "ActivationMaximization")
-        steps = check_int("steps", steps, min=1,
-                          func="explain(method='activation_maximization')")
+        steps = check_int("steps", steps, min=1)
         sub = head_model(model, head_index, score, windowed=False)  # changes the image
         with _quiet():
             out = ActivationMaximization(sub, clone=False)(
