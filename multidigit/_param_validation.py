@@ -414,6 +414,9 @@ def validate_params(rules: Mapping[str, Rule]) -> Callable[[F], F]:
                 if token is not None:
                     _CALLER.reset(token)
 
+        # the signature for inspect.getfullargspec too (it does not follow __wrapped__):
+        # Keras reads a layer's __init__ with it to record the layer's config
+        wrapper.__signature__ = sig  # type: ignore[attr-defined]
         wrapper.__param_rules__ = rules  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
