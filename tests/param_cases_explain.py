@@ -17,6 +17,7 @@ import pytest
 
 import multidigit as md
 from multidigit import plots
+from multidigit.heads import resolve_heads
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,6 +153,8 @@ CASES = [
     pytest.param(_localisation_metric("relevance_rank_accuracy"),
                  (np.zeros((2, 4)), np.zeros((2, 4))), {}, "maps", "(N, H, W)",
                  id="relevance_rank_accuracy-maps"),
+    pytest.param(_on_model(resolve_heads), (7,), {}, "head", "'all', an index",
+                 id="resolve_heads-head"),
     pytest.param(plots.plot_comparison, ([],), {"ax": "left"}, "ax", "matplotlib Axes",
                  id="plot_comparison-ax"),
     pytest.param(_explanation_plot, (), {"max_images": 0}, "max_images", "integer >= 1",

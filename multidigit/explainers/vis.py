@@ -145,8 +145,7 @@ class ScoreCAMExplainer(Explainer):
                 _score(targets), seen, penultimate_layer=name,
                 max_N=max_n, expand_cam=True, normalize_cam=False)
         maps = back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
-        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
-                                       "explain(method='scorecam')")
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head)
 
 
 class LayerCAMExplainer(Explainer):
@@ -182,8 +181,7 @@ class LayerCAMExplainer(Explainer):
                 _score(targets), seen, penultimate_layer=name,
                 expand_cam=True, normalize_cam=False)
         maps = back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
-        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
-                                       "explain(method='layercam')")
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head)
 
 
 class ActivationMaximizationExplainer(Explainer):
