@@ -56,6 +56,10 @@ def _to_float_array(images: Any) -> np.ndarray:
     return as_pixels(x, "images")  # the one pixel rule of every entry point
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "images": Body("a batch (N, H, W, C), one image or a Split, as the model expects"),
+})
 def as_image_batch(model: "keras.Model", images: Any) -> np.ndarray:
     """Turn ``images`` (array, one image, or a dataset ``Split``) into ``(N, H, W, C)``.
 
@@ -100,6 +104,13 @@ def _target_array(target: Any, n: int, k: int, n_heads: int, heads: list[int]
                f"an array of shape {t.shape}")
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "images": Body("the batch (N, H, W, C) of as_image_batch"),
+    "heads": Body("head indices (from resolve_heads)"),
+    "target": Body("None, an int or digits per image (and head)"),
+    "batch_size": Int(min=1),
+})
 def resolve_targets(model: "keras.Model", images: np.ndarray, heads: list[int], target: Any,
                     batch_size: int = 256) -> np.ndarray:
     """The digit to explain per image and head, ``(N, len(heads))`` (``None``: predicted)."""

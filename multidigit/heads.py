@@ -35,6 +35,7 @@ def _is_head(name: str) -> bool:
     return name.startswith("digit_") and name[6:].isdigit()
 
 
+@validate_params({"model": Body("a keras.Model (its outputs named digit_k)")})
 def model_head_names(model: "keras.Model") -> list[str]:
     """Output names of ``model`` in head order (``digit_0``, ``digit_1``...).
 

@@ -17,6 +17,7 @@ import pytest
 
 import multidigit as md
 from multidigit import plots
+from multidigit.explanation import as_image_batch, resolve_targets
 from multidigit.heads import resolve_heads
 
 
@@ -155,6 +156,10 @@ CASES = [
                  id="relevance_rank_accuracy-maps"),
     pytest.param(_on_model(resolve_heads), (7,), {}, "head", "'all', an index",
                  id="resolve_heads-head"),
+    pytest.param(_on_model(as_image_batch), (np.zeros((2, 30, 30, 1)),), {}, "images",
+                 "(N, 28, 28, 1)", id="as_image_batch-images"),
+    pytest.param(_on_model(resolve_targets), (X, [0], 12), {}, "target", "0..9",
+                 id="resolve_targets-target"),
     pytest.param(plots.plot_comparison, ([],), {"ax": "left"}, "ax", "matplotlib Axes",
                  id="plot_comparison-ax"),
     pytest.param(_explanation_plot, (), {"max_images": 0}, "max_images", "integer >= 1",

@@ -74,6 +74,11 @@ def _weighted_layers(model: Any, head_index: int) -> list[str]:
     return [l.name for l in reversed(model.layers) if l.weights and l.name not in other]
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "layers": Body("names of layers of the model (Keras refuses an unknown one)"),
+    "seed": Int(),
+})
 def randomize_weights(model: Any, layers: Sequence[str], seed: int = 0) -> None:
     """Re-initialise ``layers`` of ``model`` *in place* (use it on a clone).
 
