@@ -79,8 +79,8 @@ NOT_YET_DECLARED = {
     # small helpers of other modules
     "brier_score", "expected_calibration_error", "confidence_threshold", "corrected_interval",
     "corrected_ttest", "cross_entropy_from_logits", "logits_from_probabilities",
-    "current_lr", "default_augmentation", "format_logs", "make_callbacks",
-    "check_search_space", "model_kwargs", "default_cache_dir", "digit_pool",
+    "current_lr", "default_augmentation", "make_callbacks",
+    "check_search_space", "model_kwargs", "digit_pool",
     "iter_image_paths", "prepare_batch",
     "schedule_function",
 }
