@@ -22,8 +22,7 @@ __all__ = ["model_level", "per_head", "per_image"]
 
 
 def _grid(ax: "Axes | None", n_rows: int, n_cols: int, size: float) -> Any:
-    return canvas(ax, n_rows, n_cols, size=(size * n_cols, size * n_rows), layout=None,
-                  func="Explanation.plot")
+    return canvas(ax, n_rows, n_cols, size=(size * n_cols, size * n_rows), layout=None)
 
 
 def _grey(ex: "Explanation", n: int) -> np.ndarray:

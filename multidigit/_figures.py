@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ._param_validation import fail
+from ._param_validation import Check, fail
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["Canvas", "canvas", "set_title"]
+__all__ = ["AX", "Canvas", "canvas", "check_ax", "set_title"]
 
 
 class Canvas(NamedTuple):
@@ -46,8 +46,33 @@ class Canvas(NamedTuple):
     sub: Any = None
 
 
+def check_ax(ax: Any) -> None:
+    """Check that ``ax`` is a matplotlib Axes or ``None`` (the ``ax=`` rule of every plot).
+
+    The message names the public function called (see :func:`validate_params`).
+
+    Examples
+    --------
+    >>> check_ax(None)
+    >>> check_ax("left")
+    Traceback (most recent call last):
+    ...
+    multidigit.errors.ParameterError: ax must be a matplotlib Axes (or None for a new figure); got 'str'.
+    """
+    if ax is None:
+        return
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise fail("ax", "a matplotlib Axes (or None for a new figure)", type(ax).__name__)
+
+
+#: the declared rule of ``ax=`` (with a value it refuses, for the generated tests)
+AX = Check(check_ax, invalid="left")
+
+
 def canvas(ax: Any, nrows: int = 1, ncols: int = 1, *, size: tuple[float, float],
-           layout: str | None = "constrained", func: str = "plot") -> Canvas:
+           layout: str | None = "constrained") -> Canvas:
     """A new figure of ``nrows x ncols`` panels (``ax=None``), or panels in ``ax``.
 
     ``size`` and ``layout`` apply to a new figure only.  A one-panel plot draws into
@@ -61,11 +86,7 @@ def canvas(ax: Any, nrows: int = 1, ncols: int = 1, *, size: tuple[float, float]
 
         fig = Figure(figsize=size, layout=layout)
         return Canvas(fig, fig.subplots(nrows, ncols, squeeze=False), None)
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise fail("ax", "a matplotlib Axes (or None for a new figure)",
-                   type(ax).__name__, func)
+    check_ax(ax)
     if nrows * ncols == 1:
         return Canvas(ax.figure, np.array([[ax]]), ax)
     ax.set_axis_off()

@@ -20,12 +20,13 @@ one-liners and a dependency would be heavier than the code it replaces.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -42,6 +43,8 @@ __all__ = [
     "Rule",
     "Shape",
     "validate_params",
+    "caller",
+    "calling",
     "check_choice",
     "check_int",
     "check_number",
@@ -54,6 +57,39 @@ __all__ = [
 #: the public function the user called (set by :func:`validate_params`), for messages
 _CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "multidigit_caller", default=None)
+
+
+@contextlib.contextmanager
+def calling(name: str) -> Iterator[None]:
+    """Name ``name`` in the messages of the checks run inside the ``with`` block.
+
+    For the few places whose name is not a declared function's: an explainer's options
+    (``explain(method='rise')``), read where the explainer is called.
+
+    Examples
+    --------
+    >>> with calling("explain(method='rise')"):
+    ...     check_int("n_masks", 0, min=1)
+    Traceback (most recent call last):
+    ...
+    multidigit.errors.ParameterError: explain(method='rise')(): n_masks must be an integer >= 1; got 0.
+    """
+    token = _CALLER.set(name)
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+def caller() -> str | None:
+    """The name of the declared function being called (``None`` outside one).
+
+    Examples
+    --------
+    >>> caller() is None
+    True
+    """
+    return _CALLER.get()
 
 
 def _where(func: str | None, name: str) -> str:
@@ -145,7 +181,8 @@ def check_number(name: str, value: Any, *, min: float | None = None,
     --------
     >>> check_number("dropout", 0.25, min=0, max=1, max_inclusive=False)
     0.25
-    >>> check_number("learning_rate", -1, min=0, min_inclusive=False, func="build_model")
+    >>> with calling("build_model"):
+    ...     check_number("learning_rate", -1, min=0, min_inclusive=False)
     Traceback (most recent call last):
     ...
     multidigit.errors.ParameterError: build_model(): learning_rate must be a number > 0; got -1.
@@ -377,6 +414,9 @@ def validate_params(rules: Mapping[str, Rule]) -> Callable[[F], F]:
                 if token is not None:
                     _CALLER.reset(token)
 
+        # the signature for inspect.getfullargspec too (it does not follow __wrapped__):
+        # Keras reads a layer's __init__ with it to record the layer's config
+        wrapper.__signature__ = sig  # type: ignore[attr-defined]
         wrapper.__param_rules__ = rules  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._figures import AX
 from ._param_validation import Check, fail, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,12 +32,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["layer_table", "plot_architecture"]
 
 
-def _check_model(model: Any, func: str | None = None) -> None:
+def _check_model(model: Any) -> None:
     import keras
 
     if not isinstance(model, keras.Model):
         raise fail("model", "a built Keras functional model (e.g. md.build_model())",
-                   type(model).__name__, func)
+                   type(model).__name__)
 
 
 def _calls(layer: Any) -> list[tuple[list[str], tuple[Any, ...]]]:
@@ -137,6 +138,7 @@ def _box_text(box: list[dict[str, Any]]) -> str:
     return f"{names}\n{detail}"
 
 
+@validate_params({"model": Check(_check_model, invalid="not a model"), "ax": AX})
 def plot_architecture(model: keras.Model, *, ax: Axes | None = None) -> Figure:
     """The model as a block diagram drawn with matplotlib (no Graphviz needed).
 

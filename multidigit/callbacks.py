@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._param_validation import Bool, Free, validate_params
+
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
@@ -30,6 +32,7 @@ def current_lr(model: keras.Model) -> float:
     return float(ops.convert_to_numpy(model.optimizer.learning_rate))
 
 
+@validate_params({"logs": Free("a mapping of Keras logs (missing keys are left out)"), "full": Bool()})
 def format_logs(logs: Mapping[str, Any], full: bool = False) -> str:
     """``loss 0.123  acc 45.6 %`` (mean over heads), plus the ``val_`` versions."""
     parts = []

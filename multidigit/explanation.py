@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _defaults as D
+from ._figures import AX
 from ._inputs import as_pixels
-from ._param_validation import Body, Int, check_int, fail, validate_params
+from ._param_validation import Body, Free, Int, Number, calling, fail, validate_params
 from ._results import Result, figure_html, html_table
 from .errors import ExplainerError
 from .explainers.base import accepted_options, capabilities
@@ -42,7 +43,7 @@ __all__ = ["Explanation", "explain", "as_image_batch", "resolve_targets"]
 # ----------------------------------------------------------------------------- inputs
 
 
-def _to_float_array(images: Any, func: str) -> np.ndarray:
+def _to_float_array(images: Any) -> np.ndarray:
     if hasattr(images, "images") and not isinstance(images, np.ndarray):
         images = images.images  # a dataset Split
     try:
@@ -51,11 +52,15 @@ def _to_float_array(images: Any, func: str) -> np.ndarray:
         x = np.asarray(None)
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise fail("images", "a numeric array (N, H, W, C), one image or a dataset Split",
-                   type(images).__name__, func)
+                   type(images).__name__)
     return as_pixels(x, "images")  # the one pixel rule of every entry point
 
 
-def as_image_batch(model: "keras.Model", images: Any, func: str = "explain") -> np.ndarray:
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "images": Body("a batch (N, H, W, C), one image or a Split, as the model expects"),
+})
+def as_image_batch(model: "keras.Model", images: Any) -> np.ndarray:
     """Turn ``images`` (array, one image, or a dataset ``Split``) into ``(N, H, W, C)``.
 
     Examples
@@ -63,7 +68,7 @@ def as_image_batch(model: "keras.Model", images: Any, func: str = "explain") -> 
     >>> as_image_batch(model, np.zeros((28, 28))).shape         # doctest: +SKIP
     (1, 28, 28, 1)
     """
-    x = _to_float_array(images, func)
+    x = _to_float_array(images)
     shape = tuple(model.inputs[0].shape[1:])
     if x.ndim == len(shape) and x.shape == shape:  # one image
         x = x[None]
@@ -74,17 +79,17 @@ def as_image_batch(model: "keras.Model", images: Any, func: str = "explain") -> 
         s is not None and d != s for d, s in zip(x.shape[1:], shape)
     ):
         raise fail("images", f"a batch of shape {expected}, as the model expects",
-                   f"an array of shape {x.shape}", func,
+                   f"an array of shape {x.shape}",
                    "Pass images the model was built for (or a dataset Split).")
     if x.shape[0] == 0:
-        raise fail("images", f"at least one image {expected}", "an empty batch", func)
+        raise fail("images", f"at least one image {expected}", "an empty batch")
     if not np.all(np.isfinite(x)):
-        raise fail("images", "finite pixel values", "images with NaN or inf", func)
+        raise fail("images", "finite pixel values", "images with NaN or inf")
     return x
 
 
-def _target_array(target: Any, n: int, k: int, n_heads: int, heads: list[int],
-                  func: str) -> np.ndarray:
+def _target_array(target: Any, n: int, k: int, n_heads: int, heads: list[int]
+                  ) -> np.ndarray:
     t = np.asarray(target)
     if t.ndim == 0:
         return np.full((n, k), t)
@@ -96,20 +101,27 @@ def _target_array(target: Any, n: int, k: int, n_heads: int, heads: list[int],
         return t[:, heads]
     raise fail("target", f"None, an int, an array (N,) = ({n},) of digits, or (N, heads) = "
                f"({n}, {k}) / ({n}, {n_heads}) (e.g. a Split's labels)",
-               f"an array of shape {t.shape}", func)
+               f"an array of shape {t.shape}")
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "images": Body("the batch (N, H, W, C) of as_image_batch"),
+    "heads": Body("head indices (from resolve_heads)"),
+    "target": Body("None, an int or digits per image (and head)"),
+    "batch_size": Int(min=1),
+})
 def resolve_targets(model: "keras.Model", images: np.ndarray, heads: list[int], target: Any,
-                    batch_size: int = 256, func: str = "explain") -> np.ndarray:
+                    batch_size: int = 256) -> np.ndarray:
     """The digit to explain per image and head, ``(N, len(heads))`` (``None``: predicted)."""
     if target is None:
         return predict_heads(model, images, batch_size).argmax(-1)[:, heads].astype(np.int64)
     n_heads = len(model_head_names(model))
-    t = _target_array(target, len(images), len(heads), n_heads, heads, func)
+    t = _target_array(target, len(images), len(heads), n_heads, heads)
     if not np.issubdtype(t.dtype, np.number) or not np.all(np.equal(np.mod(t, 1), 0)):
-        raise fail("target", "integer digits in 0..9", target, func)
+        raise fail("target", "integer digits in 0..9", target)
     if t.min() < 0 or t.max() > 9:
-        raise fail("target", "integer digits in 0..9", f"digits {t.min()}..{t.max()}", func)
+        raise fail("target", "integer digits in 0..9", f"digits {t.min()}..{t.max()}")
     return t.astype(np.int64)
 
 
@@ -185,6 +197,11 @@ class Explanation(Result):
         table = html_table(self._html_rows(), ["", ""], caption="Explanation")
         return f"<div>{table}{figure_html(self.plot(max_images=4))}</div>"
 
+    @validate_params({
+        "ax": AX, "max_images": Int(min=1), "max_channels": Int(min=1),
+        "cmap": Free("a matplotlib colormap name (matplotlib checks it)"),
+        "alpha": Number(min=0, max=1), "size": Number(min=0, min_inclusive=False),
+    })
     def plot(self, ax: "Axes | None" = None, *, max_images: int = 8, max_channels: int = 8,
              cmap: str = "jet", alpha: float = 0.5, size: float = 1.8) -> "Figure":
         """Plot the explanation and return the matplotlib Figure.
@@ -203,8 +220,6 @@ class Explanation(Result):
         """
         from . import _explanation_plots as draw
 
-        check_int("max_images", max_images, min=1, func="Explanation.plot")
-        check_int("max_channels", max_channels, min=1, func="Explanation.plot")
         if self.model_level:
             return draw.model_level(self, size, ax)
         if self.per_head:
@@ -284,8 +299,7 @@ def explain(
     (4, 84, 84)
     >>> fig = ex.plot()                                                          # doctest: +SKIP
     """
-    cls = lookup_explainer(method, "method", "explain")
-    check_int("batch_size", batch_size, min=1, func="explain")
+    cls = lookup_explainer(method, "method")
     _check_options(cls, method, options)
     x = as_image_batch(model, images)
     kind = capabilities(cls).kind
@@ -301,7 +315,7 @@ def explain(
                  for s in range(0, len(x), batch_size)]
         return Explanation(np.concatenate(parts, axis=0), method, [], None, x, dict(options),
                            False, False)
-    heads = resolve_heads(model, head, "explain")
+    heads = resolve_heads(model, head)
     targets = resolve_targets(model, x, heads, target, batch_size)
     per = [
         np.concatenate([
@@ -325,7 +339,7 @@ def _check_options(cls: type, method: str, options: dict[str, Any]) -> None:
     if unknown:
         raise fail(unknown[0], f"one of the options of explainer {method!r}: "
                    + (", ".join(sorted(accepted)) or "(it takes none)"),
-                   options[unknown[0]], "explain",
+                   options[unknown[0]],
                    f"Unknown option(s): {', '.join(unknown)}.")
 
 
@@ -357,7 +371,9 @@ def _call(explainer: Any, method: str, model: Any, images: np.ndarray,
           targets: np.ndarray | None, head_index: int | None,
           options: dict[str, Any]) -> np.ndarray:
     try:
-        out = explainer.explain(model, images, targets, head_index, **options)
+        # the explainer's own checks name it: explain(method='rise')(): n_masks must be ...
+        with calling(f"explain(method={getattr(explainer, 'name', '') or method!r})"):
+            out = explainer.explain(model, images, targets, head_index, **options)
     except ModuleNotFoundError as exc:
         if exc.name != "tensorflow":
             raise

@@ -95,6 +95,7 @@ class DigitCountError(DataError):
         super().__init__(message)
         self.found, self.expected, self.boxes, self.ink = found, expected, boxes, ink
 
+    @validate_params({"ax": Body("None or a matplotlib Axes")})
     def plot(self, ax: "Axes | None" = None) -> "Figure":
         """The picture with the boxes of the digits found."""
         fig, ax = _axes(ax, 1)
@@ -141,6 +142,7 @@ class PreparedInput(Result):
                 ["boxes", self.boxes]]
         return html_table(rows, ["", ""], caption="PreparedInput") + figure_html(self.plot())
 
+    @validate_params({"ax": Body("None, one matplotlib Axes (split in two) or a pair")})
     def plot(self, ax: "Any | None" = None) -> "Figure":
         """Two panels: the input with the boxes found, then the prepared image.
 
@@ -167,11 +169,11 @@ def _axes(ax: Any, n: int) -> tuple["Figure", list["Axes"]]:
     from ._figures import canvas
 
     if ax is None or isinstance(ax, Axes):  # a new figure, or one Axes split in n panels
-        c = canvas(ax, 1, n, size=(3.2 * n, 3.0), func="plot")
+        c = canvas(ax, 1, n, size=(3.2 * n, 3.0))
         return c.figure, list(c.axes.flat)
     axes = list(np.atleast_1d(ax))
     if len(axes) < n:
-        raise fail("ax", f"{n} matplotlib Axes or None", ax, "plot")
+        raise fail("ax", f"{n} matplotlib Axes or None", ax)
     return axes[0].figure, axes
 
 

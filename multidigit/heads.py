@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import Int, fail, validate_params
+from ._param_validation import Body, Int, fail, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -35,6 +35,7 @@ def _is_head(name: str) -> bool:
     return name.startswith("digit_") and name[6:].isdigit()
 
 
+@validate_params({"model": Body("a keras.Model (its outputs named digit_k)")})
 def model_head_names(model: "keras.Model") -> list[str]:
     """Output names of ``model`` in head order (``digit_0``, ``digit_1``...).
 
@@ -58,6 +59,10 @@ def model_head_names(model: "keras.Model") -> list[str]:
     return names
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "head_index": Int(),
+})
 def head_output_layer(model: "keras.Model", head_index: int) -> Any:
     """The Keras layer (operation) producing head ``head_index``."""
     name = model_head_names(model)[head_index]
@@ -67,7 +72,11 @@ def head_output_layer(model: "keras.Model", head_index: int) -> Any:
         return model.outputs[head_index]._keras_history.operation
 
 
-def resolve_heads(model: "keras.Model", head: Any, func: str | None = None) -> list[int]:
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "head": Body("'all', a head index or a head name"),
+})
+def resolve_heads(model: "keras.Model", head: Any) -> list[int]:
     """Head indices selected by ``head``: ``"all"``, an index, or a head name.
 
     Examples
@@ -88,9 +97,14 @@ def resolve_heads(model: "keras.Model", head: Any, func: str | None = None) -> l
     elif isinstance(head, str) and head in names:
         return [names.index(head)]
     raise fail("head", f"'all', an index in 0..{len(names) - 1} or one of "
-               + ", ".join(map(repr, names)), head, func)
+               + ", ".join(map(repr, names)), head)
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "images": Body("an array the model reads (Keras checks it)"),
+    "batch_size": Int(min=1),
+})
 def predict_heads(model: "keras.Model", images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Per-head outputs of ``model`` on ``images``, shape ``(N, heads, classes)``."""
     names = model_head_names(model)

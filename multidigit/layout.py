@@ -32,7 +32,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._param_validation import check_int, check_number, fail
+from ._param_validation import Body, Free, Int, Number, fail, validate_params
 
 __all__ = ["DigitLayout"]
 
@@ -61,23 +61,30 @@ class DigitLayout(keras.layers.Layer):
         Seed of the random draws.
     """
 
+    @validate_params({
+        "n_digits": Int(min=1),
+        "shift": Number(min=0, max=1),
+        "scale": Body("None or (low, high) with 0 < low <= high"),
+        "seed": Int(min=0, none_ok=True),
+        "fraction": Number(min=0, max=1),
+        "kwargs": Free("keras.layers.Layer keywords (name, dtype...), Keras checks them"),
+    })
     def __init__(self, n_digits: int = 3, shift: float = 0.0,
                  scale: tuple[float, float] | None = None, seed: int | None = None,
                  fraction: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        func = "DigitLayout"
-        self.n_digits = check_int("n_digits", n_digits, min=1, func=func)
-        self.shift = float(check_number("shift", shift, min=0, max=1, func=func))
+        self.n_digits = int(n_digits)
+        self.shift = float(shift)
         if scale is not None:
             ok = (isinstance(scale, (tuple, list)) and len(scale) == 2
                   and all(isinstance(v, (int, float)) and v > 0 for v in scale)
                   and scale[0] <= scale[1])
             if not ok:
-                raise fail("scale", "None or (low, high) with 0 < low <= high", scale, func)
+                raise fail("scale", "None or (low, high) with 0 < low <= high", scale)
             scale = (float(scale[0]), float(scale[1]))
         self.scale = scale
-        self.seed = check_int("seed", seed, min=0, none_ok=True, func=func)
-        self.fraction = float(check_number("fraction", fraction, min=0, max=1, func=func))
+        self.seed = None if seed is None else int(seed)
+        self.fraction = float(fraction)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, x: Any, training: bool | None = None) -> Any:

@@ -26,9 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._figures import canvas, set_title
-from ._param_validation import check_bool, check_int, fail
-from .architecture import plot_architecture  # the diagram that needs no Graphviz
+from ._figures import AX, canvas, set_title
+from ._param_validation import Body, Bool, Check, Free, Int, fail, validate_params
+from .architecture import (
+    _check_model,
+    plot_architecture,  # the diagram that needs no Graphviz
+)
 from .errors import DataError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,10 +53,14 @@ __all__ = [
 ]
 
 
+#: the ``model`` rule of the plots that read a model's layers
+MODEL = Check(_check_model, invalid="not a model")
+
+
 def _figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] | None = None,
-            ax: "Axes | None" = None, func: str = "plot") -> tuple["Figure", np.ndarray]:
+            ax: "Axes | None" = None) -> tuple["Figure", np.ndarray]:
     # Figure() directly (not pyplot): no global state, no GUI backend, nothing to close.
-    c = canvas(ax, nrows, ncols, size=size or (4.0 * ncols, 3.2 * nrows), func=func)
+    c = canvas(ax, nrows, ncols, size=size or (4.0 * ncols, 3.2 * nrows))
     return c.figure, c.axes
 
 
@@ -73,6 +80,11 @@ def _history_dict(h: Any) -> dict[str, list[float]]:
 
 
 # ------------------------------------------------------------------ learning curves
+@validate_params({
+    "history": Body("a TrainingHistory, a keras History, a dict of lists or a list of them"),
+    "title": Free("a title, any text"),
+    "ax": AX,
+})
 def plot_learning_curves(history: Any, *, title: str | None = None,
                          ax: "Axes | None" = None) -> "Figure":
     """Loss and per-head accuracy (%) per epoch, training (solid) vs validation (dashed).
@@ -101,9 +113,9 @@ def plot_learning_curves(history: Any, *, title: str | None = None,
     """
     runs = list(history) if isinstance(history, (list, tuple)) else [history]
     if not runs:
-        raise fail("history", "at least one history", history, "plot_learning_curves")
+        raise fail("history", "at least one history", history)
     dicts = [_history_dict(h) for h in runs]
-    frame = canvas(ax, 1, 2, size=(10, 3.6), func="plot_learning_curves")
+    frame = canvas(ax, 1, 2, size=(10, 3.6))
     fig, axes = frame.figure, frame.axes
     ax_loss, ax_acc = axes[0]
     alpha = 1.0 if len(dicts) == 1 else max(0.35, 1.0 / len(dicts) ** 0.5)
@@ -158,6 +170,11 @@ def plot_learning_curves(history: Any, *, title: str | None = None,
 
 
 # ------------------------------------------------------------------ confusion matrices
+@validate_params({
+    "result": Body("an EvaluationResult (from multidigit.evaluate)"),
+    "normalize": Bool(),
+    "ax": AX,
+})
 def plot_confusion_matrices(result: Any, *, normalize: bool = False,
                             ax: "Axes | None" = None) -> "Figure":
     """One confusion-matrix heatmap per digit position.
@@ -183,13 +200,12 @@ def plot_confusion_matrices(result: Any, *, normalize: bool = False,
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    check_bool("normalize", normalize, "plot_confusion_matrices")
     cms = np.asarray(getattr(result, "confusion_matrices", None))
     if cms.ndim != 3:
         raise fail("result", "an EvaluationResult (from multidigit.evaluate)",
-                   type(result).__name__, "plot_confusion_matrices")
+                   type(result).__name__)
     n = cms.shape[0]
-    fig, axes = _figure(1, n, size=(4.2 * n, 4.0), ax=ax, func="plot_confusion_matrices")
+    fig, axes = _figure(1, n, size=(4.2 * n, 4.0), ax=ax)
     for i in range(n):
         cm = cms[i].astype(float)
         if normalize:
@@ -203,6 +219,7 @@ def plot_confusion_matrices(result: Any, *, normalize: bool = False,
 
 
 # ------------------------------------------------------------------ comparison
+@validate_params({"result": Body("a ComparisonResult with at least one row"), "ax": AX})
 def plot_comparison(result: Any, *, ax: "Axes | None" = None) -> "Figure":
     """Bar chart of each combination's mean accuracy with its 95 % interval.
 
@@ -224,10 +241,8 @@ def plot_comparison(result: Any, *, ax: "Axes | None" = None) -> "Figure":
     """
     rows = result.table() if hasattr(result, "table") else list(result)
     if not rows:
-        raise fail("result", "a ComparisonResult with at least one row", "no rows",
-                   "plot_comparison")
-    fig, axes = _figure(1, 1, size=(max(5.0, 1.6 * len(rows)), 4.0), ax=ax,
-                        func="plot_comparison")
+        raise fail("result", "a ComparisonResult with at least one row", "no rows")
+    fig, axes = _figure(1, 1, size=(max(5.0, 1.6 * len(rows)), 4.0), ax=ax)
     ax = axes[0, 0]
     means = np.array([r["mean"] for r in rows]) * 100
     lo = np.array([r["ci_low"] for r in rows]) * 100
@@ -258,6 +273,12 @@ _GRAPHVIZ_HELP = (
 )
 
 
+@validate_params({
+    "model": MODEL,
+    "path": Body("None or a '.png' path"),
+    "dpi": Int(min=1),
+    "ax": AX,
+})
 def plot_model(
     model: "keras.Model", path: str | os.PathLike[str] | None = None, *, dpi: int = 96,
     ax: "Axes | None" = None,
@@ -288,9 +309,8 @@ def plot_model(
     import keras
     from matplotlib.image import imread
 
-    check_int("dpi", dpi, min=1, func="plot_model")
     if path is not None and Path(path).suffix.lower() != ".png":
-        raise fail("path", "a '.png' path (plot_model writes a PNG)", str(path), "plot_model")
+        raise fail("path", "a '.png' path (plot_model writes a PNG)", str(path))
     if shutil.which("dot") is None:
         raise ModelError(_GRAPHVIZ_HELP)
     try:
@@ -318,14 +338,21 @@ def plot_model(
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
     h, w = img.shape[:2]
-    fig, axes = _figure(1, 1, size=(max(3.0, w / dpi), max(3.0, h / dpi)), ax=ax,
-                        func="plot_model")
+    fig, axes = _figure(1, 1, size=(max(3.0, w / dpi), max(3.0, h / dpi)), ax=ax)
     axes[0, 0].imshow(img)
     axes[0, 0].set_axis_off()
     return fig
 
 
 # ------------------------------------------------------------------ samples
+@validate_params({
+    "split": Body("a dataset Split"),
+    "n": Int(min=1),
+    "predictions": Body("None or labels for the whole split"),
+    "seed": Int(none_ok=True),
+    "cols": Int(min=1),
+    "ax": AX,
+})
 def plot_samples(
     split: "Split",
     n: int = 16,
@@ -365,10 +392,7 @@ def plot_samples(
     """
     images = getattr(split, "images", None)
     if images is None:
-        raise fail("split", "a dataset Split", type(split).__name__, "plot_samples")
-    check_int("n", n, min=1, func="plot_samples")
-    check_int("cols", cols, min=1, func="plot_samples")
-    check_int("seed", seed, none_ok=True, func="plot_samples")
+        raise fail("split", "a dataset Split", type(split).__name__)
     n = int(min(n, len(split)))
     if n < 1:
         raise DataError("nothing to plot: the split is empty.")
@@ -385,7 +409,7 @@ def plot_samples(
                        f"{len(pred)} labels", "plot_samples",
                        "Predict the whole split: md.predict(model, split).")
     rows, c = _grid(n, cols)
-    fig, axes = _figure(rows, c, size=(1.5 * c, 1.7 * rows), ax=ax, func="plot_samples")
+    fig, axes = _figure(rows, c, size=(1.5 * c, 1.7 * rows), ax=ax)
     truth = split.label_strings
     for panel, i in zip(axes.flat, idx):
         panel.imshow(images[i, ..., 0], cmap="gray", vmin=0, vmax=1)  # white on black
@@ -401,6 +425,12 @@ def plot_samples(
 
 
 # ------------------------------------------------------------------ filters / maps
+@validate_params({
+    "model": MODEL,
+    "layer": Body("the name or index of a convolution layer of the model"),
+    "max_filters": Int(min=1),
+    "ax": AX,
+})
 def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: int = 64,
                  ax: "Axes | None" = None) -> "Figure":
     """The kernels of one convolution layer (for later layers, averaged over inputs).
@@ -431,11 +461,10 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
     """
     from .explainers.features import FiltersExplainer
 
-    check_int("max_filters", max_filters, min=1, func="plot_filters")
     k = FiltersExplainer().explain(model, None, None, None, layer=layer)  # (F, kh, kw)
     n = min(len(k), max_filters)
     rows, cols = _grid(n, 8)
-    c = canvas(ax, rows, cols, size=(1.2 * cols, 1.3 * rows + 0.4), func="plot_filters")
+    c = canvas(ax, rows, cols, size=(1.2 * cols, 1.3 * rows + 0.4))
     fig, axes = c.figure, c.axes
     lim = float(np.abs(k[:n]).max()) or 1.0
     for j, panel in enumerate(axes.flat[:n]):
@@ -461,6 +490,13 @@ def _one_image(model: "keras.Model", image: Any) -> np.ndarray:
     return x
 
 
+@validate_params({
+    "model": MODEL,
+    "image": Body("one image of the model's input shape (or (H, W))"),
+    "layer": Body("a layer with (H, W, channels) output"),
+    "max_maps": Int(min=1),
+    "ax": AX,
+})
 def plot_feature_maps(
     model: "keras.Model", image: np.ndarray, layer: str = "conv_1", *, max_maps: int = 32,
     ax: "Axes | None" = None,
@@ -494,15 +530,14 @@ def plot_feature_maps(
     """
     from .explainers.features import FeatureMapsExplainer
 
-    check_int("max_maps", max_maps, min=1, func="plot_feature_maps")
     x = _one_image(model, image)
     maps = FeatureMapsExplainer().explain(model, x[None], None, None, layer=layer)[0]
     if maps.ndim != 3:
         raise fail("layer", "a layer with (H, W, channels) output (a conv / pool layer)",
-                   layer, "plot_feature_maps")
+                   layer)
     n = min(maps.shape[0], max_maps)  # maps: (channels, h, w)
     rows, cols = _grid(n + 1, 8)
-    c = canvas(ax, rows, cols, size=(1.4 * cols, 1.5 * rows + 0.4), func="plot_feature_maps")
+    c = canvas(ax, rows, cols, size=(1.4 * cols, 1.5 * rows + 0.4))
     fig, flat = c.figure, list(c.axes.flat)
     flat[0].imshow(x[..., 0], cmap="gray", vmin=0, vmax=1)  # white on black, as stored
     flat[0].set_title("input", fontsize="x-small")

@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._param_validation import Body, Bool, validate_params
+from ._param_validation import Body, Bool, caller, validate_params
 from .errors import ExplainerError, ParameterError, PluginWarning
 
 __all__ = ["register_explainer", "get_explainer", "list_explainers", "ENTRY_POINT_GROUP",
@@ -258,8 +258,10 @@ def get_explainer(name: str) -> type:
     return lookup_explainer(name)
 
 
-def lookup_explainer(name: Any, param: str = "name", func: str = "get_explainer") -> type:
-    """:func:`get_explainer`, with the error naming ``func``'s parameter ``param``.
+def lookup_explainer(name: Any, param: str = "name", func: str | None = None) -> type:
+    """:func:`get_explainer`, with the error naming the caller's parameter ``param``.
+
+    The caller is the declared function being called (``get_explainer`` outside one).
 
     Plugins are imported only for a name that is neither registered nor built in.
     """
@@ -273,7 +275,7 @@ def lookup_explainer(name: Any, param: str = "name", func: str = "get_explainer"
         if attempt == 0 and isinstance(name, str):
             _load_plugins()
     raise ParameterError(
-        f"{func}(): unknown explainer {name!r}: {param} must be one of "
+        f"{func or caller() or 'get_explainer'}(): unknown explainer {name!r}: {param} must be one of "
         f"{', '.join(map(repr, list_explainers()))}. Third-party explainers register "
         f"through the '{ENTRY_POINT_GROUP}' entry point group (pip install the plugin)."
     )

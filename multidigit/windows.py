@@ -34,7 +34,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._param_validation import check_bool, check_int
+from ._param_validation import Bool, Free, Int, validate_params
 
 __all__ = ["DigitWindows"]
 
@@ -75,11 +75,16 @@ class DigitWindows(keras.layers.Layer):
     #: smoothly (float arithmetic only: no argmin / boolean tensors, see _placement)
     KMEANS_WIDTH = 2.0
 
+    @validate_params({
+        "n_digits": Int(min=1),
+        "follow_columns": Bool(),
+        "kwargs": Free("keras.layers.Layer keywords (name, dtype...), Keras checks them"),
+    })
     def __init__(self, n_digits: int = 3, follow_columns: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.n_digits = check_int("n_digits", n_digits, min=1, func="DigitWindows")
-        self.follow_columns = check_bool("follow_columns", follow_columns, "DigitWindows")
+        self.n_digits = int(n_digits)
+        self.follow_columns = follow_columns
 
     # -- geometry ---------------------------------------------------------------
     def strip_width(self, width: int) -> int:

@@ -17,6 +17,8 @@ import pytest
 
 import multidigit as md
 from multidigit import plots
+from multidigit.explanation import as_image_batch, resolve_targets
+from multidigit.heads import resolve_heads
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,16 +38,32 @@ def _on_model(func: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _sanity_check(*args: Any, **kwargs: Any) -> Any:
-    from multidigit.explainers import sanity_check
+def _metric(name: str) -> Callable[..., Any]:
+    """``multidigit.explainers.<name>(model, *args, **kwargs)`` with the tiny model,
+    imported on call; named ``name`` (the rows are matched to declarations by name)."""
 
-    return sanity_check(_model(), *args, **kwargs)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        from multidigit import explainers
+
+        return getattr(explainers, name)(_model(), *args, **kwargs)
+
+    call.__name__ = name
+    return call
 
 
-def _faithfulness(*args: Any, **kwargs: Any) -> Any:
-    from multidigit.explainers import faithfulness
+def _localisation_metric(name: str) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        from multidigit import explainers
 
-    return faithfulness(_model(), *args, **kwargs)
+        return getattr(explainers, name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+_sanity_check = _metric("sanity_check")
+_faithfulness = _metric("faithfulness")
+_faithfulness_table = _metric("faithfulness_table")
 
 
 def _explanation_plot(**kwargs: Any) -> Any:
@@ -98,6 +116,52 @@ CASES = [
                  id="sanity_check-head"),
     pytest.param(_faithfulness, (X, "gradcam"), {"steps": 0}, "steps", "integer >= 1",
                  id="faithfulness-steps"),
+    pytest.param(_sanity_check, (np.zeros((2, 30, 30, 1)), "gradcam"), {}, "images",
+                 "(N, 28, 28, 1)", id="sanity_check-images"),
+    pytest.param(_sanity_check, (X, "gradcam"), {"target": 12}, "target", "0..9",
+                 id="sanity_check-target"),
+    pytest.param(_sanity_check, (X, "saliency"), {"smoth": 3}, "smoth", "smooth",
+                 id="sanity_check-options"),
+    pytest.param(_faithfulness, (np.zeros((2, 30, 30, 1)), "gradcam"), {}, "images",
+                 "(N, 28, 28, 1)", id="faithfulness-images"),
+    pytest.param(_faithfulness, (X, "feature_maps"), {}, "method", "attribution",
+                 id="faithfulness-method"),
+    pytest.param(_faithfulness, (X, "gradcam"), {"head": "all"}, "head", "one head",
+                 id="faithfulness-head"),
+    pytest.param(_faithfulness, (X, "gradcam"), {"target": 12}, "target", "0..9",
+                 id="faithfulness-target"),
+    pytest.param(_faithfulness, (X, "gradcam"), {"maps": np.zeros((1, 28, 28))}, "maps",
+                 "an array (N, H, W)", id="faithfulness-maps"),
+    pytest.param(_faithfulness, (X, "saliency"), {"smoth": 3}, "smoth", "smooth",
+                 id="faithfulness-options"),
+    pytest.param(_faithfulness, (X, "gradcam"), {"max_fraction": 0}, "max_fraction",
+                 "number in (0", id="faithfulness-max_fraction"),
+    pytest.param(_faithfulness_table, (np.zeros((2, 30, 30, 1)),), {}, "images",
+                 "(N, 28, 28, 1)", id="faithfulness_table-images"),
+    pytest.param(_faithfulness_table, (X, ["gradcam"]), {"steps": 0}, "steps",
+                 "integer >= 1", id="faithfulness_table-kwargs"),
+    pytest.param(_localisation_metric("pointing_game"), (np.zeros((2, 4, 4)), np.zeros((3, 4))),
+                 {}, "boxes", "(N, 4)", id="pointing_game-boxes"),
+    pytest.param(_localisation_metric("pointing_game"), (np.zeros((4, 4)), np.zeros((1, 4))),
+                 {}, "maps", "(N, H, W)", id="pointing_game-maps"),
+    pytest.param(_localisation_metric("relevance_mass"), (np.zeros((2, 4, 4)), np.zeros(4)),
+                 {}, "boxes", "(N, 4)", id="relevance_mass-boxes"),
+    pytest.param(_localisation_metric("relevance_mass"), (np.zeros(4), np.zeros((1, 4))),
+                 {}, "maps", "(N, H, W)", id="relevance_mass-maps"),
+    pytest.param(_localisation_metric("relevance_rank_accuracy"),
+                 (np.zeros((2, 4, 4)), [[0, 0]]), {}, "boxes", "(N, 4)",
+                 id="relevance_rank_accuracy-boxes"),
+    pytest.param(_localisation_metric("relevance_rank_accuracy"),
+                 (np.zeros((2, 4)), np.zeros((2, 4))), {}, "maps", "(N, H, W)",
+                 id="relevance_rank_accuracy-maps"),
+    pytest.param(_on_model(resolve_heads), (7,), {}, "head", "'all', an index",
+                 id="resolve_heads-head"),
+    pytest.param(_on_model(as_image_batch), (np.zeros((2, 30, 30, 1)),), {}, "images",
+                 "(N, 28, 28, 1)", id="as_image_batch-images"),
+    pytest.param(_on_model(resolve_targets), (X, [0], 12), {}, "target", "0..9",
+                 id="resolve_targets-target"),
+    pytest.param(plots.plot_comparison, ([],), {"ax": "left"}, "ax", "matplotlib Axes",
+                 id="plot_comparison-ax"),
     pytest.param(_explanation_plot, (), {"max_images": 0}, "max_images", "integer >= 1",
                  id="Explanation.plot-max_images"),
     pytest.param(plots.plot_learning_curves, ([1],), {}, "history", "TrainingHistory",

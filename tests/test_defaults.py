@@ -24,8 +24,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     **{("batch_size", f): _INFERENCE for f in (
         "evaluate", "predict", "evaluate_robustness", "explain", "faithfulness",
         "sanity_check", "trust_table", "resolve_targets", "predict_heads")},
-    # internal plumbing of the explainers (the caller's name in messages), not a recipe
-    ("func", "resolve_heads"): "no caller name: the message names no function",
     # compare trains k x 4 combinations: 3 folds, not cross_validate's 5
     ("k", "compare"): "k x 4 trainings: fewer folds",
     # tune scores trials on the validation split unless asked for folds

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_path
+from .._param_validation import validate_params
 from ._warn import warn_user
 from .dataset import SPLITS
 
@@ -31,6 +32,7 @@ class CacheWarning(UserWarning):
     """The dataset cache could not be read or written; the load went on without it."""
 
 
+@validate_params({})
 def default_cache_dir() -> Path:
     """Where generated and decoded datasets are cached.
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_int, fail
+from .._param_validation import Check, Free, check_int, fail, validate_params
 from .._resize import resize_like_pil
 from ..errors import DataError
 from .dataset import _to_float
@@ -35,7 +35,7 @@ except Exception:  # pragma: no cover
     _cv2 = None
 
 
-def check_image_size(image_size: Any, func: str | None = None) -> tuple[int, int] | None:
+def check_image_size(image_size: Any) -> tuple[int, int] | None:
     """``None``, an int ``N`` or ``(H, W)`` -> ``(H, W)`` with both >= 1 (or None)."""
     if image_size is None:
         return None
@@ -49,8 +49,7 @@ def check_image_size(image_size: Any, func: str | None = None) -> tuple[int, int
             raise ValueError
     except (TypeError, ValueError):
         raise fail("image_size", "None, an integer >= 1 or a pair (height, width) of "
-                   f"integers >= 1, at most {MAX_PIXELS:,} pixels", image_size,
-                   func) from None
+                   f"integers >= 1, at most {MAX_PIXELS:,} pixels", image_size) from None
     return int(h), int(w)
 
 
@@ -302,6 +301,10 @@ def _decode_quietly(
     return out, labels
 
 
+@validate_params({
+    "paths": Free("image file paths: a file that cannot be read raises DataError"),
+    "image_size": Check(check_image_size, invalid=-1),
+})
 def read_images(
     paths: Sequence[str | os.PathLike[str]], image_size: tuple[int, int] | None = None
 ) -> np.ndarray:
@@ -316,7 +319,7 @@ def read_images(
     >>> read_images([p], image_size=(28, 28)).shape
     (1, 28, 28, 1)
     """
-    size = check_image_size(image_size, "read_images")
+    size = check_image_size(image_size)
     entries = [(os.fspath(p), "0") for p in paths]
     if not entries:
         raise DataError("no image paths given.")

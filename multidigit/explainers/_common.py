@@ -127,7 +127,7 @@ def image_spec(model: "keras.Model") -> Any:
 
 
 def restrict_to_head_region(model: "keras.Model", images: Any, maps: np.ndarray,
-                            head_index: int, restrict: Any, func: str) -> np.ndarray:
+                            head_index: int, restrict: Any) -> np.ndarray:
     """``maps`` times :func:`head_region` when ``restrict`` (``None``: only for models
     with ``digit_windows``, whose head ``k`` reads nothing but window ``k``)."""
     from .._param_validation import check_bool
@@ -135,6 +135,6 @@ def restrict_to_head_region(model: "keras.Model", images: Any, maps: np.ndarray,
     if restrict is None:
         restrict = window_view(model) is not None
     if not check_bool("restrict_to_head", bool(restrict) if isinstance(restrict, np.bool_)
-                      else restrict, func):
+                      else restrict):
         return maps
     return maps * head_region(model, images, head_index)

@@ -140,14 +140,13 @@ class Explainer:
     def _common(self, options: dict[str, Any]) -> dict[str, Any]:
         """Pop the shared options from ``options``, defaulted and checked."""
         common = {k: options.pop(k, default) for k, default in self.common_options.items()}
-        func = f"explain(method={self.name!r})"
-        if "score" in common:
-            check_choice("score", common["score"], SCORES, func)
+        if "score" in common:  # named by the caller: explain(method=...), see _call
+            check_choice("score", common["score"], SCORES)
         for flag in ("absolute", "normalize"):
             if flag in common:
                 value = common[flag]
                 value = bool(value) if isinstance(value, np.bool_) else value
-                common[flag] = check_bool(flag, value, func)
+                common[flag] = check_bool(flag, value)
         return common
 
 

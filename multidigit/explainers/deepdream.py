@@ -99,11 +99,10 @@ class DeepDreamExplainer(Explainer):
     ) -> np.ndarray:
         import tensorflow as tf
 
-        func = "explain(method='deepdream')"
-        check_int("octaves", octaves, min=1, func=func)
-        check_int("steps", steps, min=0, func=func)
-        check_number("octave_scale", octave_scale, min=1.0, func=func)
-        check_number("step_size", step_size, func=func)
+        check_int("octaves", octaves, min=1)
+        check_int("steps", steps, min=0)
+        check_number("octave_scale", octave_scale, min=1.0)
+        check_number("step_size", step_size)
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         chans = None if channels is None else tuple(int(c) for c in channels)
         step = _step_fn(model, name, chans)

@@ -121,7 +121,7 @@ class FiltersExplainer(Explainer):
         name = resolve_layer(model, layer, _first_conv(model))
         kernel = getattr(model.get_layer(name), "kernel", None)
         if kernel is None or len(kernel.shape) != 4:
-            raise fail("layer", "a 2-D convolution (Conv2D) layer", name, "explain")
+            raise fail("layer", "a 2-D convolution (Conv2D) layer", name)
         k = np.asarray(kernel).mean(axis=2)  # (kh, kw, F)
         k = np.transpose(k, (2, 0, 1)).astype(np.float32)
         return _select(k, channels, 0, k.shape[0])

@@ -222,8 +222,7 @@ class GradCAMExplainer(Explainer):
         maps = fn(
             np.asarray(images, np.float32), np.asarray(targets, np.int32), np.int32(head_index)
         ).numpy()
-        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
-                                       f"explain(method={self.name!r})")
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head)
 
 
 class GradCAMPlusPlusExplainer(GradCAMExplainer):

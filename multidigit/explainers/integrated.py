@@ -48,15 +48,14 @@ def make_baseline(images: np.ndarray, baseline: Any = "black", *, blur_sigma: fl
     [0.5]
     """
     x = np.asarray(images, np.float32)
-    func = "explain(method='integrated_gradients')"
     if isinstance(baseline, str):
-        check_choice("baseline", baseline, BASELINES, func)
+        check_choice("baseline", baseline, BASELINES)
         if baseline == "black":
             return np.zeros_like(x)
         if baseline == "blur":
             from scipy.ndimage import gaussian_filter
 
-            check_number("blur_sigma", blur_sigma, min=0.0, func=func)
+            check_number("blur_sigma", blur_sigma, min=0.0)
             return gaussian_filter(x, sigma=(0, blur_sigma, blur_sigma, 0)).astype(np.float32)
         noise = np.random.default_rng(seed).random(x.shape[1:], dtype=np.float32)
         return np.broadcast_to(noise, x.shape).copy()
@@ -64,7 +63,7 @@ def make_baseline(images: np.ndarray, baseline: Any = "black", *, blur_sigma: fl
         return np.broadcast_to(np.asarray(baseline, np.float32), x.shape).copy()
     except (TypeError, ValueError):
         raise fail("baseline", f"one of {', '.join(map(repr, BASELINES))}, a number or an "
-                   f"array broadcastable to {x.shape}", baseline, func) from None
+                   f"array broadcastable to {x.shape}", baseline) from None
 
 
 class IntegratedGradientsExplainer(Explainer):
@@ -99,9 +98,8 @@ class IntegratedGradientsExplainer(Explainer):
                   *, score: str = "logit", baseline: Any = "black", steps: int = 32,
                   blur_sigma: float = 5.0, seed: int = 0, batch_size: int = 256
                   ) -> np.ndarray:
-        func = "explain(method='integrated_gradients')"
-        steps = check_int("steps", steps, min=1, func=func)
-        batch_size = check_int("batch_size", batch_size, min=1, func=func)
+        steps = check_int("steps", steps, min=1)
+        batch_size = check_int("batch_size", batch_size, min=1)
         x = np.asarray(images, np.float32)
         base = make_baseline(x, baseline, blur_sigma=blur_sigma, seed=seed)
         alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)

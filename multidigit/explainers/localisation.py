@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import fail
+from .._param_validation import Body, Int, fail, validate_params
 from .._results import Result
 from ..data.boxes import box_masks
 
@@ -40,15 +40,19 @@ __all__ = ["pointing_game", "relevance_mass", "relevance_rank_accuracy", "locali
            "LocalisationResult"]
 
 
-def _maps_and_masks(maps: Any, boxes: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
+def _maps_and_masks(maps: Any, boxes: Any) -> tuple[np.ndarray, np.ndarray]:
     m = np.asarray(maps, dtype=np.float64)
     b = np.asarray(boxes)
     if m.ndim != 3 or b.shape != (len(m), 4):
         raise fail("boxes", f"an array (N, 4) of (top, left, bottom, right) for maps (N, H, "
-                   f"W); maps have shape {m.shape}", f"an array of shape {b.shape}", func)
+                   f"W); maps have shape {m.shape}", f"an array of shape {b.shape}")
     return m, box_masks(b, m.shape[1], m.shape[2])
 
 
+@validate_params({
+    "maps": Body("an array (N, H, W) of maps (checked with the boxes)"),
+    "boxes": Body("an array (N, 4) of (top, left, bottom, right), one box per map"),
+})
 def pointing_game(maps: Any, boxes: Any) -> np.ndarray:
     """Per map, 1.0 when its maximum lies in the box, else 0.0.
 
@@ -61,13 +65,17 @@ def pointing_game(maps: Any, boxes: Any) -> np.ndarray:
     >>> pointing_game(m, [[0, 0, 1, 1], [0, 0, 1, 1]]).tolist()
     [1.0, 0.0]
     """
-    m, masks = _maps_and_masks(maps, boxes, "pointing_game")
+    m, masks = _maps_and_masks(maps, boxes)
     flat, inside = m.reshape(len(m), -1), masks.reshape(len(m), -1)
     top = flat.max(axis=1, keepdims=True)
     hit = ((flat == top) & inside).any(axis=1) & (flat.min(axis=1) < top[:, 0])
     return hit.astype(np.float64)
 
 
+@validate_params({
+    "maps": Body("an array (N, H, W) of maps (checked with the boxes)"),
+    "boxes": Body("an array (N, 4) of (top, left, bottom, right), one box per map"),
+})
 def relevance_mass(maps: Any, boxes: Any) -> np.ndarray:
     """Per map, the share of its positive mass inside the box (0 for an empty map).
 
@@ -77,13 +85,17 @@ def relevance_mass(maps: Any, boxes: Any) -> np.ndarray:
     >>> relevance_mass(m, [[0, 0, 1, 2]]).tolist()
     [0.5]
     """
-    m, masks = _maps_and_masks(maps, boxes, "relevance_mass")
+    m, masks = _maps_and_masks(maps, boxes)
     pos = np.clip(m, 0.0, None)
     total = pos.sum(axis=(1, 2))
     inside = (pos * masks).sum(axis=(1, 2))
     return np.where(total > 0, inside / np.where(total > 0, total, 1.0), 0.0)
 
 
+@validate_params({
+    "maps": Body("an array (N, H, W) of maps (checked with the boxes)"),
+    "boxes": Body("an array (N, 4) of (top, left, bottom, right), one box per map"),
+})
 def relevance_rank_accuracy(maps: Any, boxes: Any) -> np.ndarray:
     """Per map, the share of its ``K`` highest pixels in the box (``K`` = box area).
 
@@ -96,7 +108,7 @@ def relevance_rank_accuracy(maps: Any, boxes: Any) -> np.ndarray:
     >>> relevance_rank_accuracy(m, [[0, 0, 1, 2]]).tolist()
     [1.0]
     """
-    m, masks = _maps_and_masks(maps, boxes, "relevance_rank_accuracy")
+    m, masks = _maps_and_masks(maps, boxes)
     flat, inside = m.reshape(len(m), -1), masks.reshape(len(m), -1)
     out = np.zeros(len(m))
     for i, (values, mask) in enumerate(zip(flat, inside)):
@@ -143,11 +155,11 @@ class LocalisationResult(Result):
                 "rank_accuracy": self.rank_accuracy}
 
 
-def _boxes_for(images: Any, boxes: Any, n: int, head: int, func: str) -> np.ndarray:
+def _boxes_for(images: Any, boxes: Any, n: int, head: int) -> np.ndarray:
     if boxes is None:
         if not hasattr(images, "digit_boxes"):
             raise fail("boxes", "an array (N, n_digits, 4) or (N, 4) of digit boxes, or "
-                       "images given as a dataset Split (its boxes are used)", None, func)
+                       "images given as a dataset Split (its boxes are used)", None)
         boxes = images.digit_boxes()
     b = np.asarray(boxes)
     if b.ndim == 3 and len(b) == n and b.shape[2] == 4 and head < b.shape[1]:
@@ -155,9 +167,20 @@ def _boxes_for(images: Any, boxes: Any, n: int, head: int, func: str) -> np.ndar
     if b.shape == (n, 4):
         return b
     raise fail("boxes", f"an array ({n}, n_digits, 4) or ({n}, 4)",
-               f"an array of shape {b.shape}", func)
+               f"an array of shape {b.shape}")
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit heads"),
+    "images": Body("a batch the model reads, or a dataset Split (its boxes are used)"),
+    "method": Body("an attribution method with per-head maps"),
+    "boxes": Body("None (images a Split) or (N, n_digits, 4) / (N, 4) boxes"),
+    "head": Body("one head (an index or a name)"),
+    "target": Body("None, an int or digits per image"),
+    "batch_size": Int(min=1),
+    "maps": Body("None or maps (N, H, W) of this head"),
+    "options": Body("options of the explainer"),
+})
 def localisation(
     model: Any,
     images: Any,
@@ -196,12 +219,11 @@ def localisation(
     from ..heads import model_head_names
     from .metrics import _per_head_method, _single_head
 
-    func = "localisation"
-    h = _single_head(model, head, func)
-    x = as_image_batch(model, images, func)
-    b = _boxes_for(images, boxes, len(x), h, func)
+    h = _single_head(model, head)
+    x = as_image_batch(model, images)
+    b = _boxes_for(images, boxes, len(x), h)
     if maps is None:
-        _per_head_method(method, func)
+        _per_head_method(method)
         maps = explain(model, x, method, head=h, target=target, batch_size=batch_size,
                        **options).maps
     return LocalisationResult(method, model_head_names(model)[h], pointing_game(maps, b),

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_choice, check_int, check_number, fail
+from .._param_validation import Body, Bool, Choice, Int, Number, fail, validate_params
 from .._results import Result, html_table
 from ..explanation import as_image_batch, explain, resolve_targets
 from ..heads import model_head_names, predict_heads, resolve_heads
@@ -50,17 +50,17 @@ __all__ = [
 ]
 
 
-def _per_head_method(method: str, func: str) -> None:
-    cls = lookup_explainer(method, "method", func)
+def _per_head_method(method: str) -> None:
+    cls = lookup_explainer(method, "method")
     if capabilities(cls).kind != "per_head":
         raise fail("method", "an attribution method with per-head maps, such as "
-                   "'saliency' or 'gradcam'", method, func)
+                   "'saliency' or 'gradcam'", method)
 
 
-def _single_head(model: Any, head: Any, func: str) -> int:
-    heads = resolve_heads(model, head, func)
+def _single_head(model: Any, head: Any) -> int:
+    heads = resolve_heads(model, head)
     if len(heads) != 1:
-        raise fail("head", "one head (an index or a name)", head, func)
+        raise fail("head", "one head (an index or a name)", head)
     return heads[0]
 
 
@@ -74,6 +74,11 @@ def _weighted_layers(model: Any, head_index: int) -> list[str]:
     return [l.name for l in reversed(model.layers) if l.weights and l.name not in other]
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit_k heads"),
+    "layers": Body("names of layers of the model (Keras refuses an unknown one)"),
+    "seed": Int(),
+})
 def randomize_weights(model: Any, layers: Sequence[str], seed: int = 0) -> None:
     """Re-initialise ``layers`` of ``model`` *in place* (use it on a clone).
 
@@ -149,6 +154,18 @@ class SanityCheckResult(Result):
         return float(self.correlations[-1])
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit heads"),
+    "images": Body("a batch the model reads, one image or a dataset Split"),
+    "method": Body("an attribution method with per-head maps ('saliency', 'gradcam'...)"),
+    "head": Body("one head (an index or a name)"),
+    "mode": Choice(("cascading", "all")),
+    "threshold": Number(),
+    "target": Body("None, an int or digits per image"),
+    "seed": Int(),
+    "batch_size": Int(min=1),
+    "options": Body("options of the explainer"),
+})
 def sanity_check(
     model: Any,
     images: Any,
@@ -194,10 +211,9 @@ def sanity_check(
     >>> res = md.explainers.sanity_check(model, x, "gradcam")   # doctest: +SKIP
     >>> res.passed, res.correlations                              # doctest: +SKIP
     """
-    check_choice("mode", mode, ("cascading", "all"), "sanity_check")
-    _per_head_method(method, "sanity_check")
-    h = _single_head(model, head, "sanity_check")
-    x = as_image_batch(model, images, "sanity_check")
+    _per_head_method(method)
+    h = _single_head(model, head)
+    x = as_image_batch(model, images)
     t = resolve_targets(model, x, [h], target, batch_size)
     ref = explain(model, x, method, head=h, target=t, batch_size=batch_size, **options).maps
     clone = _clone(model)
@@ -245,6 +261,20 @@ def _target_prob(model: Any, x: np.ndarray, head: int, t: np.ndarray, bs: int) -
     return p[np.arange(len(t)), t]
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit heads"),
+    "images": Body("a batch the model reads, one image or a dataset Split"),
+    "method": Body("'random' or an attribution method with per-head maps"),
+    "head": Body("one head (an index or a name)"),
+    "target": Body("None, an int or digits per image"),
+    "steps": Int(min=1),
+    "baseline": Number(),
+    "seed": Int(),
+    "batch_size": Int(min=1),
+    "maps": Body("None or maps (N, H, W) of this head"),
+    "max_fraction": Number(min=0.0, max=1.0, min_inclusive=False),
+    "options": Body("options of the explainer"),
+})
 def faithfulness(
     model: Any,
     images: Any,
@@ -284,22 +314,19 @@ def faithfulness(
     >>> r = md.explainers.faithfulness(model, x, "gradcam", head=0)   # doctest: +SKIP
     >>> r.deletion_auc, r.insertion_auc                                 # doctest: +SKIP
     """
-    check_int("steps", steps, min=1, func="faithfulness")
-    check_number("max_fraction", max_fraction, min=0.0, max=1.0, min_inclusive=False,
-                 func="faithfulness")
-    h = _single_head(model, head, "faithfulness")
-    x = as_image_batch(model, images, "faithfulness")
+    h = _single_head(model, head)
+    x = as_image_batch(model, images)
     t = resolve_targets(model, x, [h], target, batch_size)[:, 0]
     n, H, W = x.shape[:3]
     if maps is not None:
         maps = np.asarray(maps)
         if maps.shape != (n, H, W):
             raise fail("maps", f"an array (N, H, W) = ({n}, {H}, {W})",
-                       f"an array of shape {maps.shape}", "faithfulness")
+                       f"an array of shape {maps.shape}")
     elif method == "random":
         maps = np.random.default_rng(seed).random((n, H, W))
     else:
-        _per_head_method(method, "faithfulness")
+        _per_head_method(method)
         maps = explain(model, x, method, head=h, target=t, batch_size=batch_size, **options).maps
     order = np.argsort(-maps.reshape(n, -1), axis=1, kind="stable")
     ranks = np.empty_like(order)
@@ -358,6 +385,13 @@ class FaithfulnessTable(Result):
         return "\n".join(rows)
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit heads"),
+    "images": Body("a batch the model reads, one image or a dataset Split"),
+    "methods": Body("names of attribution methods (see faithfulness)"),
+    "include_random": Bool(),
+    "kwargs": Body("faithfulness() keywords"),
+})
 def faithfulness_table(
     model: Any,
     images: Any,

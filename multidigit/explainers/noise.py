@@ -33,12 +33,12 @@ __all__ = ["SmoothGradSquaredExplainer", "VarGradExplainer", "noisy_gradient_mom
 
 def noisy_gradient_moments(model: Any, images: np.ndarray, targets: np.ndarray,
                            head_index: int, *, score: str = "logit", samples: int = 16,
-                           noise: float = 0.2, seed: int = 0, batch_size: int = 256,
-                           func: str = "explain") -> tuple[np.ndarray, np.ndarray]:
+                           noise: float = 0.2, seed: int = 0, batch_size: int = 256
+                           ) -> tuple[np.ndarray, np.ndarray]:
     """``(E[g], E[g^2])`` of the input gradient over ``samples`` noisy copies."""
-    samples = check_int("samples", samples, min=1, func=func)
-    check_number("noise", noise, min=0.0, func=func)
-    batch_size = check_int("batch_size", batch_size, min=1, func=func)
+    samples = check_int("samples", samples, min=1)
+    check_number("noise", noise, min=0.0)
+    batch_size = check_int("batch_size", batch_size, min=1)
     x = np.asarray(images, np.float32)
     axes = tuple(range(1, x.ndim))
     sigma = noise * (x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True))
@@ -84,7 +84,7 @@ class SmoothGradSquaredExplainer(Explainer):
                   seed: int = 0, batch_size: int = 256) -> np.ndarray:
         return noisy_gradient_moments(
             model, images, targets, head_index, score=score, samples=samples, noise=noise,
-            seed=seed, batch_size=batch_size, func=f"explain(method={self.name!r})")[1]
+            seed=seed, batch_size=batch_size)[1]
 
 
 class VarGradExplainer(SmoothGradSquaredExplainer):
@@ -98,5 +98,5 @@ class VarGradExplainer(SmoothGradSquaredExplainer):
                   seed: int = 0, batch_size: int = 256) -> np.ndarray:
         mean, square = noisy_gradient_moments(
             model, images, targets, head_index, score=score, samples=samples, noise=noise,
-            seed=seed, batch_size=batch_size, func=f"explain(method={self.name!r})")
+            seed=seed, batch_size=batch_size)
         return np.maximum(square - mean * mean, 0.0)

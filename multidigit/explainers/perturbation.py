@@ -110,11 +110,10 @@ class OcclusionExplainer(Explainer):
                   value: float = 0.0, batch_size: int = 256) -> np.ndarray:
         x = np.asarray(images, np.float32)
         n, height, width = x.shape[:3]
-        func = "explain(method='occlusion')"
-        size = check_int("size", size, min=1, max=min(height, width), func=func)
-        stride = check_int("stride", stride, min=1, func=func)
-        check_number("value", value, func=func)
-        batch_size = check_int("batch_size", batch_size, min=1, func=func)
+        size = check_int("size", size, min=1, max=min(height, width))
+        stride = check_int("stride", stride, min=1)
+        check_number("value", value)
+        batch_size = check_int("batch_size", batch_size, min=1)
         positions = patch_positions(height, width, size, stride)
         t = np.asarray(targets)
         base = _scores(model, x, t, head_index, score, batch_size)
@@ -205,11 +204,10 @@ class RISEExplainer(Explainer):
                   p: float = 0.5, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         x = np.asarray(images, np.float32)
         n, height, width = x.shape[:3]
-        func = "explain(method='rise')"
-        n_masks = check_int("n_masks", n_masks, min=1, func=func)
-        grid = check_int("grid", grid, min=1, max=min(height, width), func=func)
-        check_number("p", p, min=0.0, max=1.0, min_inclusive=False, func=func)
-        batch_size = check_int("batch_size", batch_size, min=1, func=func)
+        n_masks = check_int("n_masks", n_masks, min=1)
+        grid = check_int("grid", grid, min=1, max=min(height, width))
+        check_number("p", p, min=0.0, max=1.0, min_inclusive=False)
+        batch_size = check_int("batch_size", batch_size, min=1)
         masks = rise_masks(n_masks, height, width, grid=grid, p=p, seed=seed)
         t = np.asarray(targets)
         total = np.zeros((n, height, width), np.float64)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_int
+from .._param_validation import Body, Free, Int, Number, validate_params
 from .._results import Result, html_table
 
 __all__ = ["VERDICTS", "DESCRIPTIONS", "TrustRow", "TrustTable", "trust_table",
@@ -110,6 +110,7 @@ VERDICTS: dict[str, str] = {
 NOT_ATTRIBUTIONS = ("activation_maximization", "deepdream", "feature_maps", "filters")
 
 
+@validate_params({"method": Free("any name: an unknown one gets a neutral line")})
 def verdict(method: str) -> str:
     """:data:`VERDICTS`'s line for ``method`` (a plugin: a neutral line).
 
@@ -125,6 +126,7 @@ def verdict(method: str) -> str:
                                 "on your model.")
 
 
+@validate_params({})
 def attribution_methods() -> list[str]:
     """Registered explainers with per-head attribution maps (built-ins and plugins)."""
     from ..registry import list_explainers, lookup_explainer
@@ -266,6 +268,17 @@ def _score_one(model: Any, random_model: Any, x: np.ndarray, labels: np.ndarray,
     return out
 
 
+@validate_params({
+    "model": Body("a keras.Model with digit heads"),
+    "split": Body("a dataset Split with labels and digit boxes"),
+    "methods": Body("None or names of attribution methods"),
+    "n_images": Int(min=1),
+    "steps": Int(min=1),
+    "max_fraction": Number(min=0.0, max=1.0, min_inclusive=False),
+    "options": Body("None or a dict of options per method"),
+    "batch_size": Int(min=1),
+    "progress": Free("None or a callable, called with each row's label"),
+})
 def trust_table(
     model: Any,
     split: Any,
@@ -306,8 +319,7 @@ def trust_table(
     """
     from ..data.boxes import box_masks
 
-    n = check_int("n_images", n_images, min=1, func="trust_table")
-    check_int("steps", steps, min=1, func="trust_table")
+    n = int(n_images)
     x, labels = split.images[:n], split.labels[:n]
     boxes = split.digit_boxes()[:n]
     heads_n = labels.shape[1]

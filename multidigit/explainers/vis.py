@@ -135,7 +135,7 @@ class ScoreCAMExplainer(Explainer):
                   *, layer: str | int | None = None, max_n: int | None = None,
                   restrict_to_head: bool | None = None) -> np.ndarray:
         Scorecam = _tkv("scorecam", "Scorecam")  # noqa: N806 - the library's class name
-        check_int("max_n", max_n, min=1, none_ok=True, func="explain(method='scorecam')")
+        check_int("max_n", max_n, min=1, none_ok=True)
         name = resolve_layer(model, layer, last_conv_layer_name(model))
         # Score-CAM applies the softmax itself, so it reads the head's logits.
         sub = head_model(model, head_index, "logit")
@@ -145,8 +145,7 @@ class ScoreCAMExplainer(Explainer):
                 _score(targets), seen, penultimate_layer=name,
                 max_N=max_n, expand_cam=True, normalize_cam=False)
         maps = back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
-        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
-                                       "explain(method='scorecam')")
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head)
 
 
 class LayerCAMExplainer(Explainer):
@@ -182,8 +181,7 @@ class LayerCAMExplainer(Explainer):
                 _score(targets), seen, penultimate_layer=name,
                 expand_cam=True, normalize_cam=False)
         maps = back(np.asarray(cam, np.float32).reshape(seen.shape[:3]))
-        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head,
-                                       "explain(method='layercam')")
+        return restrict_to_head_region(model, images, maps, head_index, restrict_to_head)
 
 
 class ActivationMaximizationExplainer(Explainer):
@@ -212,8 +210,7 @@ class ActivationMaximizationExplainer(Explainer):
                   *, score: str = "logit", steps: int = 20) -> np.ndarray:
         ActivationMaximization = _tkv("activation_maximization",  # noqa: N806
                                       "ActivationMaximization")
-        steps = check_int("steps", steps, min=1,
-                          func="explain(method='activation_maximization')")
+        steps = check_int("steps", steps, min=1)
         sub = head_model(model, head_index, score, windowed=False)  # changes the image
         with _quiet():
             out = ActivationMaximization(sub, clone=False)(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _defaults as D
-from .._param_validation import Body, Bool, Int, check_bool, check_int, fail, validate_params
+from .._param_validation import Body, Bool, Int, fail, validate_params
 from ..errors import MultidigitError
 from . import stage_table as T
 from . import stages as S
@@ -23,19 +23,14 @@ from .stage_table import Stage
 __all__ = ["run_study"]
 
 
-def _check_arguments(data: Any, out: Any, quick: Any, seed: Any, full_tuning: Any,
-                     restart: Any, progress: Any, config: Any) -> None:
-    func = "run_study"
+def _check_arguments(data: Any, out: Any, config: Any) -> None:
+    """The checks of run_study's ``Body`` rules (the others are declared)."""
     if not isinstance(data, (str, os.PathLike)):
-        raise fail("data", "'mini', a folder path or 'hf://owner/name'", data, func)
+        raise fail("data", "'mini', a folder path or 'hf://owner/name'", data)
     if not isinstance(out, (str, os.PathLike)) or not str(out):
-        raise fail("out", "a folder path (str or os.PathLike)", out, func)
-    check_int("seed", seed, min=0, func=func)
-    for name, value in (("quick", quick), ("full_tuning", full_tuning),
-                        ("restart", restart), ("progress", progress)):
-        check_bool(name, value, func)
+        raise fail("out", "a folder path (str or os.PathLike)", out)
     if config is not None and not isinstance(config, StudyConfig):
-        raise fail("config", "a StudyConfig or None", config, func)
+        raise fail("config", "a StudyConfig or None", config)
 
 
 def _use_agg_backend() -> None:
@@ -217,7 +212,7 @@ def run_study(
     >>> metrics = run_study(out="study", quick=True)           # doctest: +SKIP
     >>> metrics["stages"]["final"]["test"]["mean_digit_accuracy"]  # doctest: +SKIP
     """
-    _check_arguments(data, out, quick, seed, full_tuning, restart, progress, config)
+    _check_arguments(data, out, config)
     _use_agg_backend()
     console = None
     if progress:

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._figures import AX
+from .._param_validation import validate_params
 from .._results import Result, html_table, to_jsonable
 from .table import TrialTable, fmt
 
@@ -124,6 +126,7 @@ class TuneResult(Result):
         """The trials as a rich renderable that fits the console (``rich.print`` it)."""
         return TrialTable(self.trials, self.objective, title)
 
+    @validate_params({"ax": AX})
     def plot(self, ax: "Axes | None" = None) -> "Figure":
         """Score of each completed trial against each tuned hyperparameter.
 
@@ -143,7 +146,7 @@ class TuneResult(Result):
         n = max(len(names), 1)
         cols = min(n, 4)
         rows = math.ceil(n / cols)
-        c = canvas(ax, rows, cols, size=(3.2 * cols, 2.8 * rows), func="TuneResult.plot")
+        c = canvas(ax, rows, cols, size=(3.2 * cols, 2.8 * rows))
         axes = c.axes.ravel()
         for panel, name in zip(axes, names):
             self._panel(panel, name, done)
