@@ -58,7 +58,7 @@ def curve_callback(test):
     """A Keras callback that records, after every epoch, times and accuracies."""
     import keras
 
-    from multidigit.heads import predict_heads
+    from multidigit.model.heads import predict_heads
 
     labels = np.asarray(test.labels)
 

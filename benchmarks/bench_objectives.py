@@ -51,7 +51,7 @@ LOWER_IS_BETTER = {"brier_score", "ece"}
 
 def corrected_t(values: np.ndarray, ratio: float) -> tuple[float, float, float]:
     """Mean, 95 % half-width and two-sided p (vs 0) with multidigit's corrected test."""
-    from multidigit.comparison import corrected_interval, corrected_ttest
+    from multidigit.experiments.comparison import corrected_interval, corrected_ttest
 
     mean = float(np.mean(values))
     if len(values) < 2:
@@ -96,7 +96,7 @@ def run_one(split, tr, va, act, loss, seed, args) -> dict[int, dict]:
     import keras
 
     import multidigit as md
-    from multidigit.schedules import STEP_EPOCH
+    from multidigit.training.schedules import STEP_EPOCH
 
     if args.epochs_short > STEP_EPOCH:
         raise SystemExit(f"--epochs-short must be <= {STEP_EPOCH} (the step schedule)")

@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     args.preset_given = args.preset is not None
     args.preset = args.preset or ["shared", "tuned"]
     import multidigit as md
-    from multidigit import presets
+    from multidigit.model import presets
 
     # the default before issue 24 (fixed thirds, no layout augmentation), for comparison
     presets.PRESETS["shared_thirds"] = replace(presets.PRESETS["shared"], follow_columns=False,

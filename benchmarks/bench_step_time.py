@@ -36,7 +36,7 @@ def main() -> None:
     import numpy as np
 
     import multidigit as md
-    from multidigit import presets
+    from multidigit.model import presets
 
     ds = md.load_dataset()
     n = args.steps * args.batch_size

@@ -1,7 +1,7 @@
 """Benchmark: which explainer can I trust?  The trust table of every registered explainer.
 
 For each model (the default ``shared`` preset and the study's ``tuned`` preset,
-trained here, or ``--model PATH`` loaded), :func:`multidigit.explainers.trust_table`
+trained here, or ``--model PATH`` loaded), :func:`multidigit.explanation.metrics.trust.trust_table`
 scores every registered attribution explainer on the first ``--n-images`` test
 images, every head, explaining the true digits:
 
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     import keras
 
     import multidigit as md
-    from multidigit.explainers import trust_table, verdict
+    from multidigit.explanation.metrics.trust import trust_table, verdict
 
     ds = load_data(args)
     test = ds.test

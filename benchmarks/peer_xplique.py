@@ -183,7 +183,7 @@ def run_xplique(args, model, logit_model, x, targets, logits) -> list[tuple]:
         # saliency(smooth=...) draws rng.normal per sample; the moment methods
         # standard_normal(samples, ...): the same numbers only for the moment methods,
         # so SmoothGrad's "same noise" row uses the moment function's mean.
-        from multidigit.explainers.noise import noisy_gradient_moments
+        from multidigit.explanation.methods.noise import noisy_gradient_moments
 
         mean, square = noisy_gradient_moments(model, x, targets, head, samples=s,
                                               noise=noise, seed=seed)

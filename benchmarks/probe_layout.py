@@ -60,7 +60,7 @@ CONDITIONS = {
 
 def main() -> None:
     import multidigit as md
-    from multidigit import presets
+    from multidigit.model import presets
 
     cfg = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     if not SHARED.exists():

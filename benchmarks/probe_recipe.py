@@ -46,7 +46,7 @@ PREPARED = ("drawn", "drawn_small", "uneven_gaps", "touching")
 
 def run_variant(name, ds, digits, args):
     import multidigit as md
-    from multidigit import presets
+    from multidigit.model import presets
 
     presets.PRESETS[f"probe_{name}"] = replace(presets.PRESETS["shared"], **VARIANTS[name])
     model = md.build_model(preset=f"probe_{name}", input_shape=ds.image_shape, seed=args.seed)

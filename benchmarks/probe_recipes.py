@@ -29,16 +29,16 @@ cfg, ds = probe_start()
 
 import multidigit as md  # noqa: E402
 
-md.models.PRESETS["p"] = replace(md.models.PRESETS["shared"], **cfg.get("arch", {}))
+md.PRESETS["p"] = replace(md.PRESETS["shared"], **cfg.get("arch", {}))
 loss, lr = cfg.get("loss", "binary_crossentropy"), cfg.get("lr", 1e-3)
 if cfg.get("shared_head"):
     import keras
 
-    from multidigit import _blocks as B
-    from multidigit import models as M
+    from multidigit.model import _blocks as B
+    from multidigit.model import build as M
 
     keras.utils.set_random_seed(0)
-    arch = md.models.PRESETS["p"]
+    arch = md.PRESETS["p"]
     inp = keras.Input(shape=ds.image_shape, name="image")
     x = B._augment(B._resize(inp, arch), arch, 0, 3)
     if cfg.get("replica"):

@@ -28,8 +28,8 @@ import functools  # noqa: E402
 import keras  # noqa: E402
 from keras import layers as L  # noqa: E402, N812
 
-from multidigit import models as M  # noqa: E402, N812
-from multidigit.windows import DigitWindows  # noqa: E402
+from multidigit.model import build as M  # noqa: E402, N812
+from multidigit.model.windows import DigitWindows  # noqa: E402
 
 keras.utils.set_random_seed(0)
 inp = keras.Input(shape=ds.image_shape, name="image")

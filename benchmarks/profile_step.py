@@ -58,7 +58,7 @@ def parts(args):
     if args.no_augment:  # the network alone (XLA cannot compile affine_transform)
         from dataclasses import replace
 
-        from multidigit import presets
+        from multidigit.model import presets
 
         presets.PRESETS["shared"] = replace(presets.PRESETS["shared"], augment_rotation=0.0,
                                             augment_shift=0.0, layout_shift=0.0,

@@ -168,7 +168,7 @@ def draw_and_read(browser: Chromium) -> str:
 
 def _model(path: str | None):
     import multidigit as md
-    from multidigit.demo import find_model
+    from multidigit.demo.app import find_model
 
     try:
         return md.load_model(find_model(path), compile=False)
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=2100)
     args = parser.parse_args(argv)
 
-    from multidigit.demo import build_app
+    from multidigit.demo.app import build_app
 
     app = build_app(_model(args.model), example_on_load=False)
     app.queue()

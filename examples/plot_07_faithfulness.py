@@ -3,7 +3,7 @@ Can we trust the maps?
 ======================
 
 An attribution map can look convincing and still say nothing about the model.
-Two checks from the literature, in :mod:`multidigit.explainers`:
+Two checks from the literature, in :mod:`multidigit.explanation.methods`:
 
 * the **sanity check** (Adebayo et al., 2018): randomise the model's weights, layer
   by layer from the output down.  A method that explains the *model* must then
@@ -31,7 +31,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import multidigit as md
-from multidigit.explainers import faithfulness, faithfulness_table, sanity_check
+from multidigit.explanation.metrics.checks import faithfulness, faithfulness_table, sanity_check
 
 FAST = os.environ.get("MULTIDIGIT_FAST", "0").lower() not in ("", "0", "false", "no")
 
@@ -58,7 +58,7 @@ def final_model_path(ds, images_per_class, epochs):
     import zlib
 
     # the default model's architecture is part of the name: a changed preset retrains
-    arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
+    arch = zlib.crc32(repr(md.PRESETS["shared"]).encode())
     key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"
     return Path(md.data.default_cache_dir()) / "gallery" / f"final-{key}.keras"
 

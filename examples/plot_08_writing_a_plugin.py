@@ -6,7 +6,7 @@ An explainer is a small class with a ``name`` and one method,
 ``explain(model, images, targets, head_index, **options)``, that returns one map per
 image.  Register it with :func:`multidigit.register_explainer` and every tool works
 with it: :func:`multidigit.explain`, ``.plot()``, the sanity check and the
-faithfulness metrics.  :func:`multidigit.testing.check_explainer` checks that it
+faithfulness metrics.  :func:`multidigit.explanation.testing.check_explainer` checks that it
 honours the contract.
 
 Here we write **gradient x input**, a classic attribution method: the saliency
@@ -30,8 +30,8 @@ import numpy as np
 import tensorflow as tf
 
 import multidigit as md
-from multidigit.explainers import faithfulness
-from multidigit.testing import check_explainer
+from multidigit.explanation.metrics.checks import faithfulness
+from multidigit.explanation.testing import check_explainer
 
 FAST = os.environ.get("MULTIDIGIT_FAST", "0").lower() not in ("", "0", "false", "no")
 
@@ -92,7 +92,7 @@ def final_model_path(ds, images_per_class, epochs):
     import zlib
 
     # the default model's architecture is part of the name: a changed preset retrains
-    arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
+    arch = zlib.crc32(repr(md.PRESETS["shared"]).encode())
     key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"
     return Path(md.data.default_cache_dir()) / "gallery" / f"final-{key}.keras"
 

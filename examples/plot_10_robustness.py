@@ -56,7 +56,7 @@ def final_model_path(ds, images_per_class, epochs):
     import zlib
 
     # the default model's architecture is part of the name: a changed preset retrains
-    arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
+    arch = zlib.crc32(repr(md.PRESETS["shared"]).encode())
     key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"
     return Path(md.data.default_cache_dir()) / "gallery" / f"final-{key}.keras"
 

@@ -4,7 +4,7 @@ Which explainer can I trust?
 
 Triple MNIST knows where every digit is, so it can test an explainer the way few
 data sets can: the map explaining head ``k`` should light up digit ``k``.
-:func:`multidigit.explainers.trust_table` puts four questions side by side for every
+:func:`multidigit.explanation.metrics.trust.trust_table` puts four questions side by side for every
 attribution method:
 
 * **localisation**: does the map of head ``k`` peak in digit ``k``'s box (pointing
@@ -39,7 +39,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 import multidigit as md
-from multidigit.explainers import DESCRIPTIONS, trust_table, verdict
+from multidigit.explanation.metrics.trust import DESCRIPTIONS, trust_table, verdict
 
 FAST = os.environ.get("MULTIDIGIT_FAST", "0").lower() not in ("", "0", "false", "no")
 
@@ -61,7 +61,7 @@ def final_model_path(ds, images_per_class, epochs):
     import zlib
 
     # the default model's architecture is part of the name: a changed preset retrains
-    arch = zlib.crc32(repr(md.models.PRESETS["shared"]).encode())
+    arch = zlib.crc32(repr(md.PRESETS["shared"]).encode())
     key = f"mini-seed0-ipc{images_per_class}-{h}x{w}-e{epochs}-v{md.__version__}-{arch:08x}"
     return Path(md.data.default_cache_dir()) / "gallery" / f"final-{key}.keras"
 
@@ -153,7 +153,7 @@ for i in range(len(x)):
         ax.imshow(maps[i], cmap="jet", alpha=0.5)
         ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
                                fill=False, color="white", lw=1.5))
-        share = md.explainers.relevance_mass(maps[i:i + 1], test.boxes[i:i + 1, head])[0]
+        share = md.explanation.metrics.localisation.relevance_mass(maps[i:i + 1], test.boxes[i:i + 1, head])[0]
         ax.set_title(f"{title}\nmass in box {share:.2f}", fontsize=9)
         ax.axis("off")
 
@@ -176,7 +176,7 @@ for i in range(len(x)):
 # map that looks like this for a random network proves nothing about learning.
 import keras
 
-from multidigit.explainers import randomize_weights
+from multidigit.explanation.metrics.checks import randomize_weights
 
 random_model = keras.models.clone_model(model)
 random_model.set_weights(model.get_weights())

@@ -1,6 +1,6 @@
 """``python -m multidigit`` runs the command-line interface."""
 
-from .cli import main
+from multidigit.cli import main
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

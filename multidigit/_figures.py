@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ._param_validation import Check, fail
+from multidigit._param_validation import Check, fail
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

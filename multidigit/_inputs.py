@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._param_validation import fail
-from .data import MultiDigitDataset, Split
-from .data.dataset import _checked_labels, as_pixels, check_pixels  # the one pixel rule
-from .errors import DataError, ModelError
-from .heads import head_names, model_head_names
+from multidigit._param_validation import fail
+from multidigit.data import MultiDigitDataset, Split
+from multidigit.data.dataset import _checked_labels, as_pixels, check_pixels  # the one pixel rule
+from multidigit.errors import DataError, ModelError
+from multidigit.model.heads import head_names, model_head_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

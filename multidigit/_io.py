@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import StorageError
+from multidigit.errors import StorageError
 
 __all__ = ["STALE_AFTER", "atomic_path", "atomic_write", "is_temp_name", "swap_folder"]
 

@@ -4,7 +4,7 @@ A saved ``.keras`` file names its custom classes (``multidigit>DigitWindows``,
 ``multidigit>ProbabilityHead``, ...).  Keras finds such a class only in its registry,
 which a class joins when the module defining it is imported; Keras never imports a
 non-Keras module named in a file.  So a model saved in one process failed to load in a
-fresh one unless that process happened to import :mod:`multidigit.windows` first.
+fresh one unless that process happened to import :mod:`multidigit.model.windows` first.
 
 :func:`register` imports every module that defines a serializable class.  ``import
 multidigit`` calls it at once when Keras is already imported; otherwise it waits for
@@ -28,7 +28,12 @@ from typing import Any
 __all__ = ["SERIALIZABLE_MODULES", "register", "register_when_keras_loads"]
 
 #: modules that define ``@keras.saving.register_keras_serializable`` classes
-SERIALIZABLE_MODULES = ("multidigit.layout", "multidigit.losses", "multidigit.windows")
+SERIALIZABLE_MODULES = (
+    "multidigit.model.layout",
+    "multidigit.model.losses",
+    "multidigit.model.outputs",
+    "multidigit.model.windows",
+)
 
 
 def register() -> None:
@@ -57,7 +62,7 @@ class _RegisterAfter(importlib.abc.Loader):
             import warnings
 
             warnings.warn(f"multidigit could not register its Keras classes ({exc!r}); "
-                          "import multidigit.models before loading a model.", stacklevel=2)
+                          "import multidigit.model.build before loading a model.", stacklevel=2)
 
 
 class _KerasFinder(importlib.abc.MetaPathFinder):

@@ -24,7 +24,34 @@ from types import ModuleType
 __all__ = ["MOVED", "install", "new_path"]
 
 #: old dotted module path -> new dotted module path
-MOVED: dict[str, str] = {}
+MOVED: dict[str, str] = {
+    "multidigit.models": "multidigit.model.build",
+    "multidigit.presets": "multidigit.model.presets",
+    "multidigit._blocks": "multidigit.model._blocks",
+    "multidigit.windows": "multidigit.model.windows",
+    "multidigit.layout": "multidigit.model.layout",
+    "multidigit.heads": "multidigit.model.heads",
+    "multidigit.losses": "multidigit.model.losses",
+    "multidigit.architecture": "multidigit.model.architecture",
+    "multidigit.callbacks": "multidigit.training.callbacks",
+    "multidigit.schedules": "multidigit.training.schedules",
+    "multidigit.calibration": "multidigit.evaluation.calibration",
+    "multidigit.robustness": "multidigit.evaluation.robustness",
+    "multidigit.conditions": "multidigit.evaluation.conditions",
+    "multidigit.cross_validation": "multidigit.experiments.cross_validation",
+    "multidigit.comparison": "multidigit.experiments.comparison",
+    "multidigit.registry": "multidigit.explanation.registry",
+    "multidigit.testing": "multidigit.explanation.testing",
+    "multidigit._explanation_plots": "multidigit.explanation._plots",
+    "multidigit.explainers.metrics": "multidigit.explanation.metrics.checks",
+    "multidigit.explainers.localisation": "multidigit.explanation.metrics.localisation",
+    "multidigit.explainers.trust": "multidigit.explanation.metrics.trust",
+    "multidigit.explainers": "multidigit.explanation.methods",
+    "multidigit._digits": "multidigit.handwriting._digits",
+    "multidigit._strokes": "multidigit.handwriting._strokes",
+    "multidigit.demo_inputs": "multidigit.demo.inputs",
+    "multidigit.demo_explain": "multidigit.demo.explain",
+}
 
 
 def new_path(fullname: str) -> str | None:

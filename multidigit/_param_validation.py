@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import ParameterError
+from multidigit.errors import ParameterError
 
 __all__ = [
     "Body",

@@ -17,8 +17,8 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from . import _defaults as D
-from .errors import MultidigitError
+from multidigit import _defaults as D
+from multidigit.errors import MultidigitError
 
 __all__ = ["build_parser", "main"]
 
@@ -55,7 +55,7 @@ def _add_data_parser(sub: Any) -> None:
 
 def _stages_epilog() -> str:
     """The stages, read from the study's stage table (which imports nothing heavy)."""
-    from .study.stage_table import STAGE_TABLE
+    from multidigit.study.stage_table import STAGE_TABLE
 
     width = max(len(s.name) for s in STAGE_TABLE) + 2
     return ("stages, in order (each saved in OUT/stages/NAME.json as it ends; running "
@@ -87,7 +87,7 @@ def _add_study_parser(sub: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``multidigit`` command."""
-    from . import __version__
+    from multidigit import __version__
 
     parser = argparse.ArgumentParser(
         prog="multidigit",
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_parser(sub)
 
     # ---- tune
-    from .tuning.tuner import TUNERS  # light: no keras-tuner import
+    from multidigit.tuning.tuner import TUNERS  # light: no keras-tuner import
 
     tune = sub.add_parser("tune", help="hyperparameter search with keras-tuner")
     _add_data_source(tune)
@@ -152,11 +152,11 @@ def _add_demo_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    from . import demo
+    from multidigit.demo import app as demo
 
     demo.require_gradio()  # fail in one line before loading TensorFlow
     path = demo.find_model(args.model, args.study)
-    from .models import load_model
+    from multidigit.model.build import load_model
 
     model = load_model(path, compile=False)  # inference only: no optimizer state needed
     problem = demo.model_fit_problem(model)
@@ -178,7 +178,7 @@ def _data_command(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from . import data as D
+    from multidigit import data as D
 
     console = Console(stderr=False)
     if args.data_command == "generate":
@@ -226,7 +226,7 @@ def _data_command(args: argparse.Namespace) -> int:
 
 def _study_command(args: argparse.Namespace) -> int:
     """``multidigit study``: run (or resume) the whole study with a progress display."""
-    from .study import run_study
+    from multidigit.study import run_study
 
     run_study(args.data, args.out, quick=args.quick, seed=args.seed,
               full_tuning=args.full_tuning, restart=args.restart, progress=True)
@@ -238,8 +238,8 @@ def _search_space_arg(value: str) -> Any:
     """``--search-space``: a name of SEARCH_SPACES, a ``.json`` file or a JSON string."""
     from pathlib import Path
 
-    from .errors import ParameterError
-    from .tuning import SEARCH_SPACES
+    from multidigit.errors import ParameterError
+    from multidigit.tuning import SEARCH_SPACES
 
     if value in SEARCH_SPACES:
         return value
@@ -269,9 +269,9 @@ def _tune_command(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from .data import load_dataset
-    from .tuning import tune
-    from .tuning.table import fmt
+    from multidigit.data import load_dataset
+    from multidigit.tuning import tune
+    from multidigit.tuning.table import fmt
 
     space = _search_space_arg(args.search_space)
     if args.chief or args.worker is not None:

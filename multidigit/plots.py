@@ -26,20 +26,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._figures import AX, canvas, set_title
-from ._param_validation import Body, Bool, Check, Free, Int, fail, validate_params
-from .architecture import (
+from multidigit._figures import AX, canvas, set_title
+from multidigit._param_validation import Body, Bool, Check, Free, Int, fail, validate_params
+from multidigit.model.architecture import (
     _check_model,
     plot_architecture,  # the diagram that needs no Graphviz
 )
-from .errors import DataError, ModelError
+from multidigit.errors import DataError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .data import Split
+    from multidigit.data import Split
 
 __all__ = [
     "plot_learning_curves",
@@ -436,7 +436,7 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
     """The kernels of one convolution layer (for later layers, averaged over inputs).
 
     The kernels come from the ``filters`` explainer
-    (:class:`~multidigit.explainers.FiltersExplainer`).
+    (:class:`~multidigit.explanation.methods.FiltersExplainer`).
 
     Parameters
     ----------
@@ -459,7 +459,7 @@ def plot_filters(model: "keras.Model", layer: str = "conv_1", *, max_filters: in
     --------
     >>> fig = plot_filters(model, "conv_1")   # doctest: +SKIP
     """
-    from .explainers.features import FiltersExplainer
+    from multidigit.explanation.methods.features import FiltersExplainer
 
     k = FiltersExplainer().explain(model, None, None, None, layer=layer)  # (F, kh, kw)
     n = min(len(k), max_filters)
@@ -504,7 +504,7 @@ def plot_feature_maps(
     """Activations of one layer for one image: the input first, then each channel.
 
     The activations come from the ``feature_maps`` explainer
-    (:class:`~multidigit.explainers.FeatureMapsExplainer`).
+    (:class:`~multidigit.explanation.methods.FeatureMapsExplainer`).
 
     Parameters
     ----------
@@ -528,7 +528,7 @@ def plot_feature_maps(
     --------
     >>> fig = plot_feature_maps(model, ds.test.images[0], "conv_2")   # doctest: +SKIP
     """
-    from .explainers.features import FeatureMapsExplainer
+    from multidigit.explanation.methods.features import FeatureMapsExplainer
 
     x = _one_image(model, image)
     maps = FeatureMapsExplainer().explain(model, x[None], None, None, layer=layer)[0]

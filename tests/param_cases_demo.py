@@ -9,7 +9,7 @@ from functools import lru_cache, wraps
 
 import pytest
 
-from multidigit.demo import build_app, find_model, launch
+from multidigit.demo.app import build_app, find_model, launch
 
 
 @lru_cache(maxsize=1)

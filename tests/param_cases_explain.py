@@ -17,8 +17,8 @@ import pytest
 
 import multidigit as md
 from multidigit import plots
-from multidigit.explanation import as_image_batch, resolve_targets
-from multidigit.heads import resolve_heads
+from multidigit.explanation.api import as_image_batch, resolve_targets
+from multidigit.model.heads import resolve_heads
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,11 +39,11 @@ def _on_model(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _metric(name: str) -> Callable[..., Any]:
-    """``multidigit.explainers.<name>(model, *args, **kwargs)`` with the tiny model,
+    """``multidigit.explanation.methods.<name>(model, *args, **kwargs)`` with the tiny model,
     imported on call; named ``name`` (the rows are matched to declarations by name)."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        from multidigit import explainers
+        from multidigit.explanation import methods as explainers
 
         return getattr(explainers, name)(_model(), *args, **kwargs)
 
@@ -53,7 +53,7 @@ def _metric(name: str) -> Callable[..., Any]:
 
 def _localisation_metric(name: str) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
-        from multidigit import explainers
+        from multidigit.explanation import methods as explainers
 
         return getattr(explainers, name)(*args, **kwargs)
 

@@ -1,4 +1,4 @@
-"""Bad-argument rows for multidigit.heads (gathered by test_param_validation.py)."""
+"""Bad-argument rows for multidigit.model.heads (gathered by test_param_validation.py)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Bad-argument cases of the models area (multidigit.models, multidigit.losses).
+"""Bad-argument cases of the models area (multidigit.model.build, multidigit.model.losses).
 
 Not collected by pytest (no ``test_`` prefix): :mod:`test_param_validation_models` runs
 them, and the integrator merges every area's ``CASES`` into one table (issue 15).
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from multidigit import losses, models
+from multidigit.model import losses
+from multidigit.model import build as models
 
 _SHAPE = {"input_shape": (28, 28, 1), "preset": "small"}
 

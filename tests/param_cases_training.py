@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.schedules import schedule_function
+from multidigit.training.schedules import schedule_function
 
 
 def _split():

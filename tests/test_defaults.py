@@ -2,7 +2,7 @@
 name share its default, except the documented exceptions listed (and explained) below.
 
 The public functions are those of ``multidigit.__all__`` and the ``__all__`` of the public
-sub-modules (``multidigit._SUBMODULES``).
+sub-modules (``multidigit._PUBLIC_MODULES``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # a metric of one head, not all heads' maps as explain() draws
     ("head", "faithfulness"): "a metric scores one head",
     ("head", "sanity_check"): "a metric scores one head",
+    ("head", "localisation"): "a metric scores one head",
+    ("batch_size", "localisation"): "explanations in batches, as explain",
     # the pixel size a user's image is resized to (the model's input), not "keep"
     ("image_size", "prepare_handwriting"): "resize to the model's input size",
     ("image_size", "prepare_batch"): "resize to the model's input size",
@@ -60,7 +62,7 @@ def _public_functions() -> dict[str, object]:
         obj = getattr(md, name)
         if inspect.isfunction(obj):
             out[name] = obj
-    for sub in sorted(md._SUBMODULES):
+    for sub in sorted(md._PUBLIC_MODULES):
         module = importlib.import_module(f"multidigit.{sub}")
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name, None)

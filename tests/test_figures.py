@@ -17,9 +17,10 @@ import pytest
 from matplotlib.figure import Figure
 
 import multidigit as md
-from multidigit import demo_explain, plots
+from multidigit import plots
+from multidigit.demo import explain as demo_explain
 from multidigit._figures import canvas
-from multidigit.demo_explain import explanation_figure
+from multidigit.demo.explain import explanation_figure
 from multidigit.errors import ParameterError
 
 

@@ -10,10 +10,10 @@ from matplotlib.figure import Figure
 
 import multidigit as md
 from multidigit import plots
-from multidigit.comparison import ComparisonResult
+from multidigit.experiments.comparison import ComparisonResult
 from multidigit.errors import ParameterError
-from multidigit.evaluation import EvaluationResult
-from multidigit.training import TrainingHistory
+from multidigit.evaluation.measure import EvaluationResult
+from multidigit.training.fit import TrainingHistory
 
 
 @pytest.fixture(scope="module")

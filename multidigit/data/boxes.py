@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._param_validation import Body, Int, Number, validate_params
+from multidigit._param_validation import Body, Int, Number, validate_params
 
 __all__ = ["ink_boxes", "box_masks", "strip_bounds"]
 

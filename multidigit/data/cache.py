@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_path
-from .._param_validation import validate_params
-from ._warn import warn_user
-from .dataset import SPLITS
+from multidigit._io import atomic_path
+from multidigit._param_validation import validate_params
+from multidigit.data._warn import warn_user
+from multidigit.data.dataset import SPLITS
 
 __all__ = ["CacheWarning", "default_cache_dir"]
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._param_validation import (
+from multidigit._param_validation import (
     Bool,
     Choice,
     Int,
     validate_params,
 )
-from ..errors import DataError
-from ..heads import head_names
+from multidigit.errors import DataError
+from multidigit.model.heads import head_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import tensorflow as tf
@@ -212,7 +212,7 @@ class Split:
         ink (:func:`multidigit.data.boxes.ink_boxes`) when the split has none."""
         if self.boxes is not None:
             return self.boxes
-        from .boxes import ink_boxes
+        from multidigit.data.boxes import ink_boxes
 
         return ink_boxes(self.images, self.n_digits)
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import Check, Free, check_int, fail, validate_params
-from .._resize import resize_like_pil
-from ..errors import DataError
-from .dataset import _to_float
+from multidigit._param_validation import Check, Free, check_int, fail, validate_params
+from multidigit._resize import resize_like_pil
+from multidigit.errors import DataError
+from multidigit.data.dataset import _to_float
 
 __all__ = ["read_images"]
 

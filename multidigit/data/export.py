@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import swap_folder
-from .._param_validation import Body, Bool, Int, fail, validate_params
-from .._progress import progress_bar
-from ..errors import DataError
-from .dataset import MultiDigitDataset
-from .decoding import parallel_ranges
+from multidigit._io import swap_folder
+from multidigit._param_validation import Body, Bool, Int, fail, validate_params
+from multidigit._progress import progress_bar
+from multidigit.errors import DataError
+from multidigit.data.dataset import MultiDigitDataset
+from multidigit.data.decoding import parallel_ranges
 
 __all__ = ["export_dataset"]
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from .._progress import progress_bar
-from ..errors import DataError
-from . import cache
-from ._warn import warn_user
-from .dataset import SPLITS
-from .decoding import decode_files
+from multidigit._progress import progress_bar
+from multidigit.errors import DataError
+from multidigit.data import cache
+from multidigit.data._warn import warn_user
+from multidigit.data.dataset import SPLITS
+from multidigit.data.decoding import decode_files
 
 __all__ = ["LabelMismatchWarning", "iter_image_paths"]
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .._param_validation import Body, Bool, Int, validate_params
-from ..errors import DataError
-from .dataset import SPLITS
+from multidigit._param_validation import Body, Bool, Int, validate_params
+from multidigit.errors import DataError
+from multidigit.data.dataset import SPLITS
 
 __all__ = ["CLASS_SPLIT_SEED", "DIGIT_POOL_SEED", "class_split", "generate_dataset"]
 

@@ -8,15 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import Body, Bool, Check, Free, Int, check_int, fail, validate_params
-from .._resize import resize_like_pil
-from ..errors import DataError
-from . import cache, hub
-from .boxes import ink_boxes
-from .dataset import MultiDigitDataset, Split, _to_float
-from .decoding import check_image_size
-from .folders import load_folder
-from .generation import MAX_DIGITS, generate_dataset
+from multidigit._param_validation import Body, Bool, Check, Free, Int, check_int, fail, validate_params
+from multidigit._resize import resize_like_pil
+from multidigit.errors import DataError
+from multidigit.data import cache, hub
+from multidigit.data.boxes import ink_boxes
+from multidigit.data.dataset import MultiDigitDataset, Split, _to_float
+from multidigit.data.decoding import check_image_size
+from multidigit.data.folders import load_folder
+from multidigit.data.generation import MAX_DIGITS, generate_dataset
 
 __all__ = ["load_dataset"]
 

@@ -18,7 +18,7 @@ running.  ``import multidigit`` never imports Gradio: only :func:`build_app` and
 Examples
 --------
 >>> import multidigit as md
->>> from multidigit.demo import launch
+>>> from multidigit.demo.app import launch
 >>> launch(md.load_model("multidigit-study/model.keras"))   # doctest: +SKIP
 """
 
@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _defaults as D
-from ._param_validation import (
+from multidigit import _defaults as D
+from multidigit._param_validation import (
     Body,
     Bool,
     Check,
@@ -43,8 +43,8 @@ from ._param_validation import (
     fail,
     validate_params,
 )
-from .demo_explain import demo_methods, explanation_figure, lasting_note  # explainers
-from .demo_inputs import (  # model_fit_problem: the CLI uses it from here too
+from multidigit.demo.explain import demo_methods, explanation_figure, lasting_note  # explainers
+from multidigit.demo.inputs import (  # model_fit_problem: the CLI uses it from here too
     GUIDE_LEVEL,
     MAX_SURE_ERROR,
     canvas_guide,
@@ -55,8 +55,8 @@ from .demo_inputs import (  # model_fit_problem: the CLI uses it from here too
     model_input_size,
     validation_threshold,
 )
-from .errors import ModelError, MultidigitError
-from .handwriting import DigitCountError, prepare_handwriting
+from multidigit.errors import ModelError, MultidigitError
+from multidigit.handwriting.prepare import DigitCountError, prepare_handwriting
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
@@ -211,7 +211,7 @@ def _check_model_arg(model: Any, allowed: str = "a keras.Model") -> None:
 
 
 def _head_names(model: "keras.Model") -> list[str]:
-    from .heads import model_head_names
+    from multidigit.model.heads import model_head_names
 
     return model_head_names(model)
 

@@ -1,6 +1,6 @@
 """What the demo shows for an explainer: the choices, the picture, the note that stays.
 
-Kept out of :mod:`multidigit.demo` (the Gradio wiring) so the explainer side can
+Kept out of :mod:`multidigit.demo.app` (the Gradio wiring) so the explainer side can
 change on its own:
 
 * :func:`demo_methods`: the explainers offered, without the ones that cannot be read
@@ -41,7 +41,7 @@ LEFT_OUT: dict[str, str] = {
 
 def demo_methods() -> list[str]:
     """Registered explainers the demo offers (all but :data:`LEFT_OUT`)."""
-    from .registry import list_explainers
+    from multidigit.explanation.registry import list_explainers
 
     return [name for name in list_explainers() if name not in LEFT_OUT]
 
@@ -61,8 +61,8 @@ def explanation_figure(model: "keras.Model", x: np.ndarray, method: str, *,
     import multidigit as md  # md.explain, looked up at call time (tests replace it)
 
     if method == "feature_maps":
-        from .models import conv_layer_names
-        from .plots import plot_feature_maps
+        from multidigit.model.build import conv_layer_names
+        from multidigit.plots import plot_feature_maps
 
         names = conv_layer_names(model)
         if names:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._resize import resize_like_pil
-from .errors import DataError
+from multidigit._resize import resize_like_pil
+from multidigit.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -152,7 +152,7 @@ def model_fit_problem(model: Any) -> str:
     It fits when it takes one ``(H, W, 1)`` grey image and has one 10-way output per
     digit, named ``digit_0``, ``digit_1``... as :func:`multidigit.build_model` builds.
     """
-    from .heads import model_head_names
+    from multidigit.model.heads import model_head_names
 
     fix = "build it with multidigit.build_model (any preset)."
     inputs = list(getattr(model, "inputs", None) or [])
@@ -176,7 +176,7 @@ def validation_threshold(model: "keras.Model", max_error: float = MAX_SURE_ERROR
 
     The ``mini`` dataset's validation split (``images_per_class`` pictures per label
     combination, at the model's input size) is read, and
-    :func:`multidigit.calibration.confidence_threshold` picks the lowest top probability
+    :func:`multidigit.evaluation.calibration.confidence_threshold` picks the lowest top probability
     above which at most ``max_error`` of its digits are misread.
 
     Examples
@@ -186,8 +186,8 @@ def validation_threshold(model: "keras.Model", max_error: float = MAX_SURE_ERROR
     """
     import multidigit as md
 
-    from .calibration import confidence_threshold
-    from .heads import model_head_names
+    from multidigit.evaluation.calibration import confidence_threshold
+    from multidigit.model.heads import model_head_names
 
     val = md.load_dataset("mini", images_per_class=images_per_class,
                           n_digits=len(model_head_names(model)),

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from ._param_validation import Body, Choice, Int, validate_params
-from ._strokes import (
+from multidigit._param_validation import Body, Choice, Int, validate_params
+from multidigit.handwriting._strokes import (
     MNIST_STROKE_WIDTH,
     STROKE_LEVEL,
     pen_stroke,
@@ -60,7 +60,7 @@ _DRAW = 4  # the drawn conditions are composed at 4x (336 px for 84), like the d
 def digit_pool(digits: tuple[np.ndarray, np.ndarray] | None = None) -> list[np.ndarray]:
     """Per digit class, the ``(M, 28, 28)`` uint8 test digits (default: ``mini``'s pool)."""
     if digits is None:
-        from .data.generation import _digit_pools, _mnist_digits
+        from multidigit.data.generation import _digit_pools, _mnist_digits
 
         return _digit_pools(*_mnist_digits())["test"]
     imgs, labs = np.asarray(digits[0], np.uint8), np.asarray(digits[1])
@@ -118,7 +118,7 @@ def _pen(d: np.ndarray, height: int, width: int, pen: float) -> np.ndarray:
 def _drawn(digits: list[np.ndarray], side: int, rs: np.random.Generator,
            small: bool) -> np.ndarray:
     """Digits as a person draws them on the demo's canvas, reduced like the demo does."""
-    from ._resize import resize_like_pil
+    from multidigit._resize import resize_like_pil
 
     big = side * _DRAW
     n = len(digits)
@@ -249,7 +249,7 @@ def make_condition_images(condition: str, n_images: int, *, seed: int = 0, n_dig
     >>> bool((la == lb).all() and (b == 255 - a).all())
     True
     """
-    from .data.generation import class_split
+    from multidigit.data.generation import class_split
 
     pool = digit_pool(digits)
     combos = class_split(n_digits)["test"]

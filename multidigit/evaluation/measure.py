@@ -3,7 +3,7 @@
 :func:`evaluate` reports per-digit and whole-number accuracy, Hamming loss, the
 model's loss, classification reports, confusion matrices and how trustworthy the
 probabilities are (Brier score and expected calibration error per head, see
-:mod:`multidigit.calibration`).  :func:`predict` reads labels such as ``"042"`` from
+:mod:`multidigit.evaluation.calibration`).  :func:`predict` reads labels such as ``"042"`` from
 arrays or image files.
 
 Examples
@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _defaults as D
-from ._inputs import as_pixels, check_model, checked_split, model_image_shape
-from ._param_validation import Body, Bool, Check, Int, fail, validate_params
-from ._results import Result, html_table, to_jsonable
-from .calibration import brier_score, expected_calibration_error
-from .data import MultiDigitDataset, Split
-from .data.decoding import check_image_size
-from .errors import DataError, ModelError
-from .heads import model_head_names
+from multidigit import _defaults as D
+from multidigit._inputs import as_pixels, check_model, checked_split, model_image_shape
+from multidigit._param_validation import Body, Bool, Check, Int, fail, validate_params
+from multidigit._results import Result, html_table, to_jsonable
+from multidigit.evaluation.calibration import brier_score, expected_calibration_error
+from multidigit.data import MultiDigitDataset, Split
+from multidigit.data.decoding import check_image_size
+from multidigit.errors import DataError, ModelError
+from multidigit.model.heads import model_head_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -150,7 +150,7 @@ class EvaluationResult(Result):
         --------
         >>> fig = md.evaluate(model, ds.test).plot(normalize=True)   # doctest: +SKIP
         """
-        from .plots import plot_confusion_matrices
+        from multidigit.plots import plot_confusion_matrices
 
         return plot_confusion_matrices(self, normalize=normalize, ax=ax)
 
@@ -367,7 +367,7 @@ def _is_paths(obj: Any) -> bool:
 
 def _read_inputs(images_or_png_paths: Any, size: tuple[int, ...]) -> tuple[Any, list[str] | None]:
     """The pixels to predict on, and the file paths when they came from files."""
-    from .data import iter_image_paths, read_images
+    from multidigit.data import iter_image_paths, read_images
 
     if isinstance(images_or_png_paths, Split):
         return images_or_png_paths.images, None
@@ -446,7 +446,7 @@ def predict(
     size = image_size if image_size is not None else target[:2]
     x, paths = _read_inputs(images_or_png_paths, size)
     if prepare:
-        from .handwriting import prepare_batch
+        from multidigit.handwriting.prepare import prepare_batch
 
         n_heads = len([n for n in model_head_names(model) if n.startswith("digit_")])
         x = prepare_batch(x, n_heads, image_size=size if -1 not in size else (84, 84))

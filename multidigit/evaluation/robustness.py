@@ -2,7 +2,7 @@
 
 A benchmark score says how a model reads its benchmark's layout.  This evaluation
 reads pictures of MNIST *test* digits composed under each condition of
-:mod:`multidigit.conditions` (shifted, scaled, drawn, thick strokes, dark on white,
+:mod:`multidigit.evaluation.conditions` (shifted, scaled, drawn, thick strokes, dark on white,
 uneven gaps, touching), with or without :func:`multidigit.prepare_handwriting` in
 front of the model, and reports per condition:
 
@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _defaults as D
-from ._param_validation import Body, Bool, Int, fail, validate_params
-from ._results import Result, figure_html, html_table
-from .conditions import CONDITIONS, make_condition_images
+from multidigit import _defaults as D
+from multidigit._param_validation import Body, Bool, Int, fail, validate_params
+from multidigit._results import Result, figure_html, html_table
+from multidigit.evaluation.conditions import CONDITIONS, make_condition_images
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -50,7 +50,7 @@ class RobustnessResult(Result):
     Attributes
     ----------
     conditions : list of str
-        Names of the conditions (see :data:`multidigit.conditions.CONDITIONS`).
+        Names of the conditions (see :data:`multidigit.evaluation.conditions.CONDITIONS`).
     digit_accuracy, whole_accuracy : list of float
         Share of digits / of whole numbers read right.
     wrong_confidence : list of float
@@ -138,7 +138,7 @@ class RobustnessResult(Result):
 
 
 def _model_size(model: "keras.Model") -> tuple[int, int]:
-    from .demo_inputs import model_input_size
+    from multidigit.demo.inputs import model_input_size
 
     return model_input_size(model)
 
@@ -146,9 +146,9 @@ def _model_size(model: "keras.Model") -> tuple[int, int]:
 def _read(model: "keras.Model", images: np.ndarray, n_digits: int, prepare: bool,
           batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Top digit and its probability per picture and head; -1 / NaN where refused."""
-    from ._resize import resize_like_pil
-    from .evaluation import predict
-    from .handwriting import DigitCountError, prepare_handwriting
+    from multidigit._resize import resize_like_pil
+    from multidigit.evaluation.measure import predict
+    from multidigit.handwriting.prepare import DigitCountError, prepare_handwriting
 
     size = _model_size(model)
     n = len(images)
@@ -198,7 +198,7 @@ def evaluate_robustness(
     model : keras.Model
         A model from :func:`multidigit.build_model` (one ``digit_k`` head per digit).
     conditions : list of str, optional
-        Names from :data:`multidigit.conditions.CONDITIONS` (default: all of them).
+        Names from :data:`multidigit.evaluation.conditions.CONDITIONS` (default: all of them).
     n_images : int
         Pictures per condition.
     seed : int
@@ -227,7 +227,7 @@ def evaluate_robustness(
     """
     import keras
 
-    from .heads import model_head_names
+    from multidigit.model.heads import model_head_names
 
     if not isinstance(model, keras.Model):
         raise fail("model", "a keras.Model (from multidigit.build_model)",

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _defaults as D
-from ._inputs import training_split
-from ._param_validation import (
+from multidigit import _defaults as D
+from multidigit._inputs import training_split
+from multidigit._param_validation import (
     Body,
     Bool,
     Choice,
@@ -35,10 +35,10 @@ from ._param_validation import (
     fail,
     validate_params,
 )
-from ._progress import progress_bar
-from ._results import Result, figure_html, html_table, to_jsonable
-from .cross_validation import CrossValidationResult, cross_validate, make_folds
-from .data import MultiDigitDataset, Split
+from multidigit._progress import progress_bar
+from multidigit._results import Result, figure_html, html_table, to_jsonable
+from multidigit.experiments.cross_validation import CrossValidationResult, cross_validate, make_folds
+from multidigit.data import MultiDigitDataset, Split
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -233,7 +233,7 @@ class ComparisonResult(Result):
         --------
         >>> fig = md.compare(ds, k=3).plot()     # doctest: +SKIP
         """
-        from .plots import plot_comparison
+        from multidigit.plots import plot_comparison
 
         return plot_comparison(self, ax=ax)
 
@@ -330,8 +330,8 @@ _METRIC_HINT = ("compare ranks by accuracy: loss values of different losses are 
 
 @validate_params({
     "data": Body("a MultiDigitDataset or a Split"),
-    "activations": Body("a sequence of names from multidigit.models.ACTIVATIONS"),
-    "losses": Body("a sequence of names from multidigit.models.LOSSES"),
+    "activations": Body("a sequence of names from multidigit.model.build.ACTIVATIONS"),
+    "losses": Body("a sequence of names from multidigit.model.build.LOSSES"),
     "k": Int(min=2),
     "repeats": Int(min=1),
     "model_params": Body("a dict of build_model arguments (not activation, loss)"),
@@ -450,7 +450,7 @@ def _check_compare_args(activations: Sequence[str], losses: Sequence[str],
                         model_params: Mapping[str, Any] | None
                         ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """compare()'s sequences; the (activation, loss) pairs and the model params."""
-    from .models import ACTIVATIONS, LOSSES
+    from multidigit.model.build import ACTIVATIONS, LOSSES
 
     for a in activations:
         check_choice("activations", a, ACTIVATIONS)

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _defaults as D
-from ._inputs import training_split
-from ._param_validation import Body, Bool, Int, fail, validate_params
-from ._progress import progress_bar
-from ._results import Result, html_table, to_jsonable
-from .data import MultiDigitDataset, Split
-from .evaluation import evaluate
-from .training import TrainingHistory, default_epochs, train
+from multidigit import _defaults as D
+from multidigit._inputs import training_split
+from multidigit._param_validation import Body, Bool, Int, fail, validate_params
+from multidigit._progress import progress_bar
+from multidigit._results import Result, html_table, to_jsonable
+from multidigit.data import MultiDigitDataset, Split
+from multidigit.evaluation.measure import evaluate
+from multidigit.training.fit import TrainingHistory, default_epochs, train
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -205,7 +205,7 @@ class CrossValidationResult(Result):
         --------
         >>> fig = md.cross_validate(ds, k=3).plot()     # doctest: +SKIP
         """
-        from .plots import plot_learning_curves
+        from multidigit.plots import plot_learning_curves
 
         return plot_learning_curves(self.histories, title=title, ax=ax)
 
@@ -369,7 +369,7 @@ def _run_fold(split: Split, tr: np.ndarray, va: np.ndarray, fold_seed: int,
               model_params: dict[str, Any], tparams: dict[str, Any], *, epochs: int,
               batch_size: int) -> tuple[dict[str, Any], TrainingHistory]:
     """Build, train and evaluate one fold's model; its metrics and history."""
-    from .models import build_model
+    from multidigit.model.build import build_model
 
     tr_split, va_split = split.subset(tr, "train"), split.subset(va, "val")
     model = build_model(**model_params, input_shape=split.image_shape,

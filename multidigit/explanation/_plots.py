@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._figures import canvas, set_title
+from multidigit._figures import canvas, set_title
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .explanation import Explanation
+    from multidigit.explanation.api import Explanation
 
 __all__ = ["model_level", "per_head", "per_image"]
 

@@ -1,7 +1,7 @@
 """Explain a multi-head digit model: :func:`explain` and its result, :class:`Explanation`.
 
 One entry point, :func:`explain`, runs any registered explainer (see
-:mod:`multidigit.registry`; the built-ins live in :mod:`multidigit.explainers`) on a
+:mod:`multidigit.explanation.registry`; the built-ins live in :mod:`multidigit.explanation.methods`) on a
 batch of images and on one head or all heads of the model, and returns an
 :class:`Explanation`: plain arrays, a ``.plot()``, and a table with the figure inline
 in Jupyter.  How to write an explainer: :class:`multidigit.Explainer` and
@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _defaults as D
-from ._figures import AX
-from ._inputs import as_pixels
-from ._param_validation import Body, Free, Int, Number, calling, fail, validate_params
-from ._results import Result, figure_html, html_table
-from .errors import ExplainerError
-from .explainers.base import accepted_options, capabilities
-from .heads import model_head_names, predict_heads, resolve_heads
-from .registry import list_explainers, lookup_explainer
+from multidigit import _defaults as D
+from multidigit._figures import AX
+from multidigit._inputs import as_pixels
+from multidigit._param_validation import Body, Free, Int, Number, calling, fail, validate_params
+from multidigit._results import Result, figure_html, html_table
+from multidigit.errors import ExplainerError
+from multidigit.explanation.methods.base import accepted_options, capabilities
+from multidigit.model.heads import model_head_names, predict_heads, resolve_heads
+from multidigit.explanation.registry import list_explainers, lookup_explainer
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -218,7 +218,7 @@ class Explanation(Result):
         >>> fig = md.explain(model, x, "gradcam").plot()   # doctest: +SKIP
         >>> fig.savefig("gradcam.png")                      # doctest: +SKIP
         """
-        from . import _explanation_plots as draw
+        from multidigit.explanation import _plots as draw
 
         if self.model_level:
             return draw.model_level(self, size, ax)

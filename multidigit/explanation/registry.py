@@ -17,7 +17,7 @@ The bottom layer of the explain machinery: it imports only the standard library 
 
 Examples
 --------
->>> from multidigit.registry import get_explainer, list_explainers
+>>> from multidigit.explanation.registry import get_explainer, list_explainers
 >>> "gradcam" in list_explainers()
 True
 >>> get_explainer("saliency").__name__
@@ -33,8 +33,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._param_validation import Body, Bool, caller, validate_params
-from .errors import ExplainerError, ParameterError, PluginWarning
+from multidigit._param_validation import Body, Bool, caller, validate_params
+from multidigit.errors import ExplainerError, ParameterError, PluginWarning
 
 __all__ = ["register_explainer", "get_explainer", "list_explainers", "ENTRY_POINT_GROUP",
            "BUILTINS"]
@@ -44,21 +44,21 @@ ENTRY_POINT_GROUP = "multidigit.explainers"
 
 #: Built-in explainers: name -> "module:Class", imported on first use.
 BUILTINS: dict[str, str] = {
-    "saliency": "multidigit.explainers.gradients:SaliencyExplainer",
-    "gradcam": "multidigit.explainers.gradients:GradCAMExplainer",
-    "gradcam++": "multidigit.explainers.gradients:GradCAMPlusPlusExplainer",
-    "guided_backprop": "multidigit.explainers.guided:GuidedBackpropExplainer",
-    "deepdream": "multidigit.explainers.deepdream:DeepDreamExplainer",
-    "feature_maps": "multidigit.explainers.features:FeatureMapsExplainer",
-    "filters": "multidigit.explainers.features:FiltersExplainer",
-    "scorecam": "multidigit.explainers.vis:ScoreCAMExplainer",
-    "layercam": "multidigit.explainers.vis:LayerCAMExplainer",
-    "activation_maximization": "multidigit.explainers.vis:ActivationMaximizationExplainer",
-    "integrated_gradients": "multidigit.explainers.integrated:IntegratedGradientsExplainer",
-    "smoothgrad_squared": "multidigit.explainers.noise:SmoothGradSquaredExplainer",
-    "vargrad": "multidigit.explainers.noise:VarGradExplainer",
-    "occlusion": "multidigit.explainers.perturbation:OcclusionExplainer",
-    "rise": "multidigit.explainers.perturbation:RISEExplainer",
+    "saliency": "multidigit.explanation.methods.gradients:SaliencyExplainer",
+    "gradcam": "multidigit.explanation.methods.gradients:GradCAMExplainer",
+    "gradcam++": "multidigit.explanation.methods.gradients:GradCAMPlusPlusExplainer",
+    "guided_backprop": "multidigit.explanation.methods.guided:GuidedBackpropExplainer",
+    "deepdream": "multidigit.explanation.methods.deepdream:DeepDreamExplainer",
+    "feature_maps": "multidigit.explanation.methods.features:FeatureMapsExplainer",
+    "filters": "multidigit.explanation.methods.features:FiltersExplainer",
+    "scorecam": "multidigit.explanation.methods.vis:ScoreCAMExplainer",
+    "layercam": "multidigit.explanation.methods.vis:LayerCAMExplainer",
+    "activation_maximization": "multidigit.explanation.methods.vis:ActivationMaximizationExplainer",
+    "integrated_gradients": "multidigit.explanation.methods.integrated:IntegratedGradientsExplainer",
+    "smoothgrad_squared": "multidigit.explanation.methods.noise:SmoothGradSquaredExplainer",
+    "vargrad": "multidigit.explanation.methods.noise:VarGradExplainer",
+    "occlusion": "multidigit.explanation.methods.perturbation:OcclusionExplainer",
+    "rise": "multidigit.explanation.methods.perturbation:RISEExplainer",
 }
 
 _REGISTRY: dict[str, type] = {}
@@ -78,7 +78,7 @@ def _validate_explainer_class(cls: Any, name: str) -> None:
             f"explainer class {cls.__qualname__} ({name!r}) has no explain(self, model, "
             "images, targets, head_index, **options) method."
         )
-    from .explainers.base import capabilities  # here: base imports this module's package
+    from multidigit.explanation.methods.base import capabilities  # here: base imports this module's package
 
     capabilities(cls)  # the declared per_head / model_level / backends are well typed
 

@@ -4,8 +4,8 @@
 
 Examples
 --------
->>> from multidigit.testing import check_explainer
->>> from multidigit.explainers import GradCAMExplainer
+>>> from multidigit.explanation.testing import check_explainer
+>>> from multidigit.explanation.methods import GradCAMExplainer
 >>> check_explainer(GradCAMExplainer)          # doctest: +SKIP
 """
 
@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ExplainerError
-from .explainers.base import capabilities
+from multidigit.errors import ExplainerError
+from multidigit.explanation.methods.base import capabilities
 
 __all__ = ["check_explainer"]
 
 
 def _tiny_model() -> Any:
-    from .models import build_model
+    from multidigit.model.build import build_model
 
     # 2 heads and 20x20 inputs, on purpose not the usual 3 x 28x28: an explainer must
     # not hard-code either.
@@ -149,7 +149,7 @@ def check_explainer(explainer: Any, *, options: dict[str, Any] | None = None) ->
       without arguments;
     * declares its kind of result with well-typed class attributes ``per_head``,
       ``model_level`` and ``backends`` (see :class:`~multidigit.Explainer` and
-      :func:`~multidigit.explainers.base.capabilities`);
+      :func:`~multidigit.explanation.methods.base.capabilities`);
     * returns finite float arrays of the documented shape for batches of 1 and 3
       images and every head (``(n, H, W)`` for per-head explainers, ``(n, ...)`` for
       per-image ones);
@@ -174,8 +174,8 @@ def check_explainer(explainer: Any, *, options: dict[str, Any] | None = None) ->
 
     Examples
     --------
-    >>> from multidigit.testing import check_explainer
-    >>> from multidigit.explainers import GradCAMExplainer
+    >>> from multidigit.explanation.testing import check_explainer
+    >>> from multidigit.explanation.methods import GradCAMExplainer
     >>> check_explainer(GradCAMExplainer)          # doctest: +SKIP
     """
     cls = explainer if isinstance(explainer, type) else type(explainer)

@@ -1,7 +1,7 @@
 """Stroke width of handwritten digits: measure it, change it, and MNIST's own value.
 
-Shared by :mod:`multidigit.handwriting` (which brings a drawn digit's pen width close
-to MNIST's) and :mod:`multidigit.robustness` (which draws digits with a pen of a given
+Shared by :mod:`multidigit.handwriting.prepare` (which brings a drawn digit's pen width close
+to MNIST's) and :mod:`multidigit.evaluation.robustness` (which draws digits with a pen of a given
 width).  Plain SciPy: a Euclidean distance transform measures and changes widths
 (erosion / dilation by a radius), so no image-processing library is needed.
 
@@ -28,7 +28,7 @@ __all__ = ["MNIST_STROKE_WIDTH", "STROKE_LEVEL", "WORK_SCALE", "stroke_width",
 #: thresholded at :data:`STROKE_LEVEL` of its peak, :func:`stroke_width` divided by 4; the median is
 #: 3.01 px (quartiles 2.64 / 3.43).  Command::
 #:
-#:     python -c "from multidigit._strokes import measure_mnist_width as m; print(m())"
+#:     python -c "from multidigit.handwriting._strokes import measure_mnist_width as m; print(m())"
 MNIST_STROKE_WIDTH = 3.01
 #: Share of a digit's peak grey level above which a pixel counts as stroke (for widths).
 STROKE_LEVEL = 0.3
@@ -111,7 +111,7 @@ def measure_mnist_width(digits: np.ndarray | None = None) -> tuple[float, float,
     :data:`MNIST_STROKE_WIDTH` for the procedure.
     """
     if digits is None:
-        from .data.generation import _digit_pools, _mnist_digits
+        from multidigit.data.generation import _digit_pools, _mnist_digits
 
         digits = np.concatenate(_digit_pools(*_mnist_digits())["test"])
     widths = []

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._digits import box, find_digits
-from ._param_validation import (
+from multidigit.handwriting._digits import box, find_digits
+from multidigit._param_validation import (
     Body,
     Choice,
     Int,
@@ -48,8 +48,8 @@ from ._param_validation import (
     fail,
     validate_params,
 )
-from ._results import Result, figure_html, html_table
-from ._strokes import (
+from multidigit._results import Result, figure_html, html_table
+from multidigit.handwriting._strokes import (
     MNIST_STROKE_WIDTH,
     STROKE_LEVEL,
     WORK_SCALE,
@@ -57,7 +57,7 @@ from ._strokes import (
     set_stroke_width,
     stroke_width,
 )
-from .errors import DataError
+from multidigit.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -166,7 +166,7 @@ class PreparedInput(Result):
 def _axes(ax: Any, n: int) -> tuple["Figure", list["Axes"]]:
     from matplotlib.axes import Axes
 
-    from ._figures import canvas
+    from multidigit._figures import canvas
 
     if ax is None or isinstance(ax, Axes):  # a new figure, or one Axes split in n panels
         c = canvas(ax, 1, n, size=(3.2 * n, 3.0))
@@ -236,7 +236,7 @@ def normalise_digit(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, floa
     """One digit as MNIST made them: a (28, 28) float image and its original width.
 
     Fitted in a 20x20 box (aspect kept, anti-aliased), strokes brought towards
-    :data:`~multidigit._strokes.MNIST_STROKE_WIDTH`, centre of mass at (14, 14).
+    :data:`~multidigit.handwriting._strokes.MNIST_STROKE_WIDTH`, centre of mass at (14, 14).
     """
     from scipy import ndimage
 
@@ -271,7 +271,7 @@ def normalise_digit(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, floa
 
 def _layout(cells: list[np.ndarray], image_size: tuple[int, int]) -> np.ndarray:
     """Cells side by side as the generator lays them, resized like load_dataset."""
-    from ._resize import resize_like_pil
+    from multidigit._resize import resize_like_pil
 
     n = len(cells)
     side = max(_CELL * n, 64)  # the generator's canvas (data.generation._canvas_size)
@@ -326,7 +326,7 @@ def prepare_handwriting(image: Any, n_digits: int = 3, *, invert: Any = "auto",
     >>> prepare_handwriting(ink, 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    multidigit.handwriting.DigitCountError: found 2 digits, but the model reads 3: ...
+    multidigit.handwriting.prepare.DigitCountError: found 2 digits, but the model reads 3: ...
     """
     image_size = tuple(int(v) for v in image_size)
     ink, inverted = _ink_up(_to_grey(image), invert)
@@ -360,7 +360,7 @@ def prepare_batch(images: Any, n_digits: int = 3, *, invert: Any = "auto",
     >>> prepare_batch(np.zeros((2, 84, 84, 1)), 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    multidigit.handwriting.DigitCountError: image 0: found 0 digits, ...
+    multidigit.handwriting.prepare.DigitCountError: image 0: found 0 digits, ...
     """
     if isinstance(images, (list, tuple)):
         items = list(images)

@@ -1,13 +1,13 @@
 """The layer blocks of :func:`multidigit.build_model` (private): resize, augmentation,
 convolutions, the per-digit strips and the dense block, named as
-:mod:`multidigit.models` documents."""
+:mod:`multidigit.model.build` documents."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import ModelError
-from .presets import Preset
+from multidigit.errors import ModelError
+from multidigit.model.presets import Preset
 
 #: Batch-norm momentum. Keras' default (0.99) needs several hundred steps before its
 #: moving averages are usable, so small runs (tests, the mini set: 100 steps an epoch)
@@ -51,7 +51,7 @@ def _windows(x: Any, arch: Preset, n_digits: int) -> Any:
         return x
     from keras import layers
 
-    from .windows import DigitWindows
+    from multidigit.model.windows import DigitWindows
 
     _check_wide_enough(int(x.shape[2]), n_digits, "image")
     x = DigitWindows(n_digits, follow_columns=arch.follow_columns, name="digit_windows")(x)
@@ -71,10 +71,10 @@ def _windows(x: Any, arch: Preset, n_digits: int) -> Any:
 
 def _layout(x: Any, arch: Preset, seed: int | None, n_digits: int) -> Any:
     """Move and scale each digit on its own, while training only (layer ``layout``,
-    :class:`multidigit.layout.DigitLayout`; outside training the image as it is)."""
+    :class:`multidigit.model.layout.DigitLayout`; outside training the image as it is)."""
     if not (arch.layout_shift or arch.layout_scale) or n_digits < 2:
         return x
-    from .layout import DigitLayout
+    from multidigit.model.layout import DigitLayout
 
     _check_wide_enough(int(x.shape[2]), n_digits, "image")
     return DigitLayout(n_digits, shift=arch.layout_shift, scale=arch.layout_scale,

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._figures import AX
-from ._param_validation import Check, fail, validate_params
+from multidigit._figures import AX
+from multidigit._param_validation import Check, fail, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

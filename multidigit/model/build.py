@@ -9,7 +9,7 @@ name               layer
 ``resize``         down to the preset's working size (``shared``: height 84), only
                    when the input is taller
 ``digit_windows``  one square window per digit, centred on its ink, side by side
-                   (``shared``: 84x84 -> 28x84; :class:`multidigit.windows.DigitWindows`)
+                   (``shared``: 84x84 -> 28x84; :class:`multidigit.model.windows.DigitWindows`)
 ``window_resize``  the windows resized into the preset's ``min_digit_size`` ..
                    ``digit_size`` (``shared``: 16..28), only when they are outside
                    it (a 28x28 input: 9 -> 16)
@@ -50,9 +50,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _defaults as D
-from ._blocks import _augment, _conv_blocks, _dense_block, _layout, _resize, _windows
-from ._param_validation import (
+from multidigit import _defaults as D
+from multidigit.model._blocks import _augment, _conv_blocks, _dense_block, _layout, _resize, _windows
+from multidigit._param_validation import (
     Body,
     Bool,
     Check,
@@ -63,17 +63,11 @@ from ._param_validation import (
     fail,
     validate_params,
 )
-from .errors import ModelError
-from .heads import head_names
-from .losses import (
-    ACTIVATIONS,
-    LOSSES,
-    OBJECTIVES,
-    HeadCrossEntropy,
-    MultiDigitModel,
-    ProbabilityHead,
-)
-from .presets import PRESETS, Preset
+from multidigit.errors import ModelError
+from multidigit.model.heads import head_names
+from multidigit.model.losses import ACTIVATIONS, LOSSES, OBJECTIVES, HeadCrossEntropy
+from multidigit.model.outputs import MultiDigitModel, ProbabilityHead
+from multidigit.model.presets import PRESETS, Preset
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -226,7 +220,7 @@ def build_model(
         Compile with Adam, the loss and per-head accuracy.
     objective : {"exact", "keras"}
         ``"exact"`` (default): the loss of the activation's outputs, computed stably
-        from the logits on every backend (:mod:`multidigit.losses`).  ``"keras"``:
+        from the logits on every backend (:mod:`multidigit.model.losses`).  ``"keras"``:
         Keras' own losses on the probabilities, as in earlier versions of multidigit: on TensorFlow they use
         the logits the activation cached, so softmax + binary CE trains sigmoid +
         binary CE and sigmoid + categorical CE trains softmax + categorical CE; on
@@ -334,7 +328,7 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     --------
     >>> md.save_model(model, "digits.keras")   # doctest: +SKIP
     """
-    from ._io import atomic_path
+    from multidigit._io import atomic_path
 
     path = _check_path(path)
     if path.suffix != ".keras":
@@ -357,7 +351,7 @@ def load_model(
     """
     import keras
 
-    from ._keras_objects import register
+    from multidigit._keras_objects import register
 
     register()  # the classes a saved model names (see multidigit._keras_objects)
     path = _check_path(path)

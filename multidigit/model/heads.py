@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import Body, Int, fail, validate_params
+from multidigit._param_validation import Body, Int, fail, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

@@ -16,7 +16,7 @@ per strip, cost six transforms per batch, several times this layer's cost
 Examples
 --------
 >>> import numpy as np
->>> from multidigit.layout import DigitLayout
+>>> from multidigit.model.layout import DigitLayout
 >>> x = np.random.default_rng(0).random((2, 84, 84, 1)).astype("float32")
 >>> layer = DigitLayout(3, shift=0.1, scale=(0.7, 1.4), seed=0)
 >>> bool(np.array_equal(np.asarray(layer(x, training=False)), x))
@@ -32,7 +32,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._param_validation import Body, Free, Int, Number, fail, validate_params
+from multidigit._param_validation import Body, Free, Int, Number, fail, validate_params
 
 __all__ = ["DigitLayout"]
 

@@ -3,11 +3,11 @@
 ``"shared"`` is multidigit's default; ``"baseline"`` and ``"tuned"`` are the study's
 models, unchanged; ``"fast"``, ``"wide"`` and ``"small"`` are earlier multidigit models
 and a tiny one for tests.  The layers each field adds are listed in
-:mod:`multidigit.models`.
+:mod:`multidigit.model.build`.
 
 Examples
 --------
->>> from multidigit.presets import PRESETS
+>>> from multidigit.model.presets import PRESETS
 >>> PRESETS["shared"].filters, PRESETS["tuned"].filters
 ((32, 64, 128), (96, 128, 128))
 """
@@ -54,7 +54,7 @@ class Preset:
     #: strips are joined back (``join``); False: one draw for the whole image
     augment_per_digit: bool = False
     #: read each digit in a square window centred on its ink, the windows side by
-    #: side (layer ``digit_windows``, :class:`multidigit.windows.DigitWindows`): an
+    #: side (layer ``digit_windows``, :class:`multidigit.model.windows.DigitWindows`): an
     #: 84x84 image becomes 28x84, every digit at full resolution
     digit_windows: bool = False
     #: windows larger than this many pixels a side are shrunk to it (layer
@@ -68,7 +68,7 @@ class Preset:
     #: a digit off its third of the image is still read whole
     follow_columns: bool = False
     #: while training, move each digit sideways by up to this fraction of the image
-    #: width (layer ``layout``, :class:`multidigit.layout.DigitLayout`): digits come off
+    #: width (layer ``layout``, :class:`multidigit.model.layout.DigitLayout`): digits come off
     #: their thirds and closer to, or into, their neighbours, as they do when people write
     layout_shift: float = 0.0
     #: while training, scale each digit by a random factor in this range (about its

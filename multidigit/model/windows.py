@@ -17,7 +17,7 @@ image (Grad-CAM) are put back where each window came from by
 Examples
 --------
 >>> import numpy as np
->>> from multidigit.windows import DigitWindows
+>>> from multidigit.model.windows import DigitWindows
 >>> image = np.zeros((1, 84, 84, 1), "float32")
 >>> image[0, 50:60, 5:20] = 1.0          # a blob low in the first strip
 >>> windows = DigitWindows(3)
@@ -34,7 +34,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._param_validation import Bool, Free, Int, validate_params
+from multidigit._param_validation import Bool, Free, Int, validate_params
 
 __all__ = ["DigitWindows"]
 

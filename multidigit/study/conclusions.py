@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..comparison import corrected_ttest
-from .narrative import fold_ratio, interval, pct, wilson_interval
+from multidigit.experiments.comparison import corrected_ttest
+from multidigit.study.narrative import fold_ratio, interval, pct, wilson_interval
 
 __all__ = ["CLAIMED_TEST_ACCURACY", "claims", "limits", "try_next"]
 

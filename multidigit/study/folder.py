@@ -20,10 +20,10 @@ import weakref
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._io import atomic_path, atomic_write, clean_stale_temporaries, storage_error
-from .._results import to_jsonable
-from ..errors import DataError, MultidigitError
-from .config import StudyConfig
+from multidigit._io import atomic_path, atomic_write, clean_stale_temporaries, storage_error
+from multidigit._results import to_jsonable
+from multidigit.errors import DataError, MultidigitError
+from multidigit.study.config import StudyConfig
 
 __all__ = ["MARKER", "StudyFolder", "json_text"]
 

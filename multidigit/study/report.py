@@ -19,9 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import conclusions, narrative, sections
-from . import stage_table as T
-from .narrative import interval, pct, wilson_interval
+from multidigit.study import conclusions, narrative, sections
+from multidigit.study import stage_table as T
+from multidigit.study.narrative import interval, pct, wilson_interval
 
 __all__ = ["pct", "render_report"]
 

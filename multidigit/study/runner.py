@@ -10,15 +10,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .. import _defaults as D
-from .._param_validation import Body, Bool, Int, fail, validate_params
-from ..errors import MultidigitError
-from . import stage_table as T
-from . import stages as S
-from .config import StudyConfig
-from .folder import StudyFolder, json_text
-from .report import pct, render_report
-from .stage_table import Stage
+from multidigit import _defaults as D
+from multidigit._param_validation import Body, Bool, Int, fail, validate_params
+from multidigit.errors import MultidigitError
+from multidigit.study import stage_table as T
+from multidigit.study import stages as S
+from multidigit.study.config import StudyConfig
+from multidigit.study.folder import StudyFolder, json_text
+from multidigit.study.report import pct, render_report
+from multidigit.study.stage_table import Stage
 
 __all__ = ["run_study"]
 

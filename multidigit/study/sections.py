@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..comparison import corrected_interval
-from .narrative import fold_ratio, interval, pct
+from multidigit.experiments.comparison import corrected_interval
+from multidigit.study.narrative import fold_ratio, interval, pct
 
 __all__ = ["compare", "cross_validation", "data", "explain", "final", "generic", "tuning"]
 

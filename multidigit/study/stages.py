@@ -12,7 +12,7 @@ The order, dependencies and arguments of the stages are declared once, in
   reading among them if the model makes one) with every registered explainer (options
   of particular ones: :data:`multidigit.study.config.EXPLAINER_OPTIONS`); each method
   gets a sentence on what it shows and its verdict from the trust table
-  (:mod:`multidigit.explainers.trust`).
+  (:mod:`multidigit.explanation.metrics.trust`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MultidigitError
-from .config import StudyConfig, explainer_options
-from .folder import StudyFolder
+from multidigit.errors import MultidigitError
+from multidigit.study.config import StudyConfig, explainer_options
+from multidigit.study.folder import StudyFolder
 
 __all__ = [
     "data_fingerprint",
@@ -43,7 +43,7 @@ __all__ = [
 
 def load_data(cfg: StudyConfig) -> Any:
     """The dataset of the study, as :func:`multidigit.load_dataset` loads it."""
-    from ..data import load_dataset
+    from multidigit.data import load_dataset
 
     size = cfg.image_size
     return load_dataset(cfg.data, image_size=size, seed=cfg.seed,
@@ -60,7 +60,7 @@ def experiment_data(ds: Any, images_per_class: int | None) -> Any:
     >>> len(experiment_data(ds, 1).train) * 2 == len(ds.train)
     True
     """
-    from ..data import MultiDigitDataset
+    from multidigit.data import MultiDigitDataset
 
     if images_per_class is None:
         return ds
@@ -99,7 +99,7 @@ def data_fingerprint(ds: Any) -> str:
 
 def stage_data(run: StudyFolder, ds: Any) -> dict[str, Any]:
     """The dataset's summary and sample images of each split."""
-    from .. import plots
+    from multidigit import plots
 
     figs = {f"samples_{name}": run.figure(plots.plot_samples(split, n=8), f"samples_{name}")
             for name, split in ds.splits.items()}
@@ -108,8 +108,8 @@ def stage_data(run: StudyFolder, ds: Any) -> dict[str, Any]:
 
 def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
     """The four output activation x loss combinations on the same folds."""
-    from .. import plots
-    from ..comparison import compare
+    from multidigit import plots
+    from multidigit.experiments.comparison import compare
 
     cfg = run.config
     res = compare(ds, k=cfg.compare_k, model_params=cfg.model_params(),
@@ -126,8 +126,8 @@ def stage_compare(run: StudyFolder, ds: Any, progress: bool) -> dict[str, Any]:
 def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
              progress: bool) -> dict[str, Any]:
     """Grouped cross-validation of the winning combination."""
-    from .. import plots
-    from ..cross_validation import cross_validate
+    from multidigit import plots
+    from multidigit.experiments.cross_validation import cross_validate
 
     cfg = run.config
     params = {**cfg.model_params(), **best}
@@ -145,7 +145,7 @@ def stage_cv(run: StudyFolder, ds: Any, best: dict[str, str],
 def stage_tuning(run: StudyFolder, ds: Any, best: dict[str, str],
                  progress: bool) -> dict[str, Any]:
     """A keras-tuner search in the study's own project folder."""
-    from ..tuning import tune
+    from multidigit.tuning import tune
 
     cfg = run.config
     res = tune(ds, search_space=cfg.tune_space, tuner=cfg.tune_tuner,
@@ -161,7 +161,7 @@ def stage_tuning(run: StudyFolder, ds: Any, best: dict[str, str],
 
 def _final_model_params(cfg: StudyConfig, best: dict[str, str],
                         tuned: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    from ..tuning import model_kwargs
+    from multidigit.tuning import model_kwargs
 
     hp = dict(tuned.get("best_hyperparameters") or {})
     batch = int(hp.pop("batch_size", cfg.batch_size))
@@ -173,7 +173,7 @@ def _final_model_params(cfg: StudyConfig, best: dict[str, str],
 def _final_figures(run: StudyFolder, model: Any, result: Any, hist: Any) -> dict[str, str]:
     import shutil
 
-    from .. import plots
+    from multidigit import plots
 
     figs = {
         "confusion": run.figure(plots.plot_confusion_matrices(result), "confusion"),
@@ -192,10 +192,10 @@ def _final_figures(run: StudyFolder, model: Any, result: Any, hist: Any) -> dict
 def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str, Any],
                 progress: bool) -> dict[str, Any]:
     """Retrain on train + val, evaluate once on test, save the model."""
-    from ..data import Split
-    from ..evaluation import evaluate
-    from ..models import build_model, save_model
-    from ..training import train
+    from multidigit.data import Split
+    from multidigit.evaluation.measure import evaluate
+    from multidigit.model.build import build_model, save_model
+    from multidigit.training.fit import train
 
     cfg = run.config
     params, batch = _final_model_params(cfg, best, tuned)
@@ -211,7 +211,7 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
     seconds = time.perf_counter() - t
     result = evaluate(model, ds.test)
     save_model(model, run.claim("model.keras"))
-    from ..architecture import layer_table
+    from multidigit.model.architecture import layer_table
 
     return {"model_params": params, "batch_size": batch, "epochs": cfg.final_epochs,
             "train_seconds": seconds, "train_images": len(full),
@@ -222,9 +222,9 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
 
 def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
                  out: dict[str, Any]) -> None:
-    from ..explainers.trust import DESCRIPTIONS, verdict
-    from ..explanation import explain
-    from ..registry import get_explainer
+    from multidigit.explanation.metrics.trust import DESCRIPTIONS, verdict
+    from multidigit.explanation.api import explain
+    from multidigit.explanation.registry import get_explainer
 
     t = time.perf_counter()
     opts = explainer_options(name, run.config.quick)
@@ -251,7 +251,7 @@ def explained_images(model: Any, split: Any, n: int, pool: int = 500) -> list[di
     Returns one dict per image: ``index``, ``label`` (true), ``read`` (predicted),
     ``wrong``.
     """
-    from ..heads import predict_heads
+    from multidigit.model.heads import predict_heads
 
     m = min(len(split), pool)
     read = predict_heads(model, split.images[:m]).argmax(-1)
@@ -276,8 +276,8 @@ def explained_images(model: Any, split: Any, n: int, pool: int = 500) -> list[di
 def stage_explain(run: StudyFolder, ds: Any) -> dict[str, Any]:
     """Every registered explainer on a few test images with different labels
     (a wrong reading among them when there is one), one figure each."""
-    from ..models import load_model
-    from ..registry import list_explainers
+    from multidigit.model.build import load_model
+    from multidigit.explanation.registry import list_explainers
 
     model = load_model(run.out / "model.keras")
     picked = explained_images(model, ds.test, run.config.n_explain)

@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._param_validation import Bool, Free, validate_params
+from multidigit._param_validation import Bool, Free, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["current_lr", "default_augmentation", "format_logs", "make_callbacks"]
+__all__ = [
+    "current_lr",
+    "format_logs",
+    "make_callbacks",
+]
 
 
 def current_lr(model: keras.Model) -> float:
@@ -50,19 +54,6 @@ def format_logs(logs: Mapping[str, Any], full: bool = False) -> str:
     if full and "learning_rate" in logs:
         parts.append(f"lr {float(logs['learning_rate']):.2e}")
     return "  ".join(parts)
-
-
-def default_augmentation(seed: int) -> Any:
-    """Small shifts and zooms: digits are upright, so no flips or large rotations."""
-    import keras
-
-    return keras.Sequential(
-        [
-            keras.layers.RandomTranslation(0.08, 0.04, fill_mode="constant", seed=seed),
-            keras.layers.RandomZoom(0.08, fill_mode="constant", seed=seed + 1),
-        ],
-        name="augmentation",
-    )
 
 
 def _batch_schedule(keras: Any) -> type:
@@ -148,7 +139,7 @@ def _rich_progress(keras: Any) -> type:
             from rich.console import Console
             from rich.progress import Progress, TextColumn
 
-            from ._progress import progress_columns
+            from multidigit._progress import progress_columns
 
             self.console = self.console or Console()
             self._lines = not _live_display_works(self.console)
@@ -207,7 +198,7 @@ def _atomic_checkpoint(keras: Any) -> type:
         def _save_model(self, epoch, batch, logs):
             # Keras decides whether and where to save (its rules differ between
             # versions); only the write itself is routed through the atomic helper
-            from ._io import atomic_path
+            from multidigit._io import atomic_path
 
             model = self.model
             save = model.save
@@ -236,7 +227,7 @@ def _atomic_csv(keras: Any) -> type:
             self.csv_file = io.StringIO()
 
         def on_epoch_end(self, epoch, logs=None):
-            from ._io import atomic_write
+            from multidigit._io import atomic_write
 
             super().on_epoch_end(epoch, logs)
             atomic_write(self.filename, self.csv_file.getvalue())
@@ -256,3 +247,16 @@ def make_callbacks() -> dict[str, type]:
         "AtomicCheckpoint": _atomic_checkpoint(keras),
         "AtomicCSVLogger": _atomic_csv(keras),
     }
+
+
+def __getattr__(name: str) -> object:
+    # names that moved to another module keep working here for one release
+    if name in {"default_augmentation"}:
+        import importlib
+        import warnings
+
+        warnings.warn(f"{__name__}.{name} moved to multidigit.training.augmentation.{name}; "
+                      "import it from there (the old path goes in the next release).",
+                      FutureWarning, stacklevel=2)
+        return getattr(importlib.import_module("multidigit.training.augmentation"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

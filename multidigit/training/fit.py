@@ -1,11 +1,11 @@
 """Train a multi-head digit CNN: ``model.fit`` with the study's recipe and good defaults.
 
-:func:`train` adds the learning-rate schedule (:mod:`multidigit.schedules`), early
+:func:`train` adds the learning-rate schedule (:mod:`multidigit.training.schedules`), early
 stopping, checkpointing, CSV / TensorBoard logs and an optional progress display
-(:mod:`multidigit.callbacks`) and returns a :class:`TrainingHistory`.  Measuring a
-model is in :mod:`multidigit.evaluation`, cross-validation in
-:mod:`multidigit.cross_validation`, the activation x loss comparison in
-:mod:`multidigit.comparison`.
+(:mod:`multidigit.training.callbacks`) and returns a :class:`TrainingHistory`.  Measuring a
+model is in :mod:`multidigit.evaluation.measure`, cross-validation in
+:mod:`multidigit.experiments.cross_validation`, the activation x loss comparison in
+:mod:`multidigit.experiments.comparison`.
 
 Examples
 --------
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _defaults as D
-from ._inputs import check_model, resolve_data
-from ._param_validation import (
+from multidigit import _defaults as D
+from multidigit._inputs import check_model, resolve_data
+from multidigit._param_validation import (
     Body,
     Bool,
     Choice,
@@ -39,10 +39,11 @@ from ._param_validation import (
     fail,
     validate_params,
 )
-from ._results import Result, to_jsonable
-from .callbacks import current_lr, default_augmentation, format_logs, make_callbacks
-from .data import MultiDigitDataset, Split
-from .schedules import PER_BATCH, SCHEDULES, ScheduleLike, schedule_function
+from multidigit._results import Result, to_jsonable
+from multidigit.training.callbacks import current_lr, format_logs, make_callbacks
+from multidigit.training.augmentation import default_augmentation
+from multidigit.data import MultiDigitDataset, Split
+from multidigit.training.schedules import PER_BATCH, SCHEDULES, ScheduleLike, schedule_function
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -143,7 +144,7 @@ class TrainingHistory(Result):
         --------
         >>> fig = md.train(model, ds, epochs=2).plot()     # doctest: +SKIP
         """
-        from .plots import plot_learning_curves
+        from multidigit.plots import plot_learning_curves
 
         return plot_learning_curves(self, title=title, ax=ax)
 
@@ -386,7 +387,7 @@ def _check_callbacks(callbacks: Any) -> list[Any]:
 def _writable(path: Any) -> Path:
     """``path`` with its folder made; a read-only or full disk is one clear error now,
     not after the first epoch."""
-    from ._io import storage_error
+    from multidigit._io import storage_error
 
     path = Path(path).expanduser()
     try:

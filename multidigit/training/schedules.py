@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._param_validation import fail
+from multidigit._param_validation import fail
 
 __all__ = [
     "ONECYCLE_PEAK",

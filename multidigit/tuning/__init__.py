@@ -29,10 +29,10 @@ Distributed tuning (one chief oracle, several workers) is driven by the
 
 from __future__ import annotations
 
-from .result import TuneResult
-from .search import tune
-from .spaces import SEARCH_SPACES, check_search_space, model_kwargs
-from .tuner import TUNERS
+from multidigit.tuning.result import TuneResult
+from multidigit.tuning.search import tune
+from multidigit.tuning.spaces import SEARCH_SPACES, check_search_space, model_kwargs
+from multidigit.tuning.tuner import TUNERS
 
 __all__ = [
            "SEARCH_SPACES",

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .._io import is_temp_name
-from ..errors import TuningError
-from .tuner import SIDECAR, read_json, write_json
+from multidigit._io import is_temp_name
+from multidigit.errors import TuningError
+from multidigit.tuning.tuner import SIDECAR, read_json, write_json
 
 __all__ = ["FINGERPRINT", "check_fingerprint", "clear_project", "fingerprint"]
 
@@ -51,7 +51,7 @@ def data_fingerprint(train: Any, val: Any) -> dict[str, Any]:
 
 def fingerprint(space: dict[str, Any], train: Any, val: Any, **settings: Any) -> dict[str, Any]:
     """Everything that changes which trials run and what they score, as JSON data."""
-    from .._results import to_jsonable
+    from multidigit._results import to_jsonable
 
     return to_jsonable({"search_space": space, "data": data_fingerprint(train, val),
                         **settings})

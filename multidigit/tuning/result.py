@@ -6,10 +6,10 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._figures import AX
-from .._param_validation import validate_params
-from .._results import Result, html_table, to_jsonable
-from .table import TrialTable, fmt
+from multidigit._figures import AX
+from multidigit._param_validation import validate_params
+from multidigit._results import Result, html_table, to_jsonable
+from multidigit.tuning.table import TrialTable, fmt
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -139,7 +139,7 @@ class TuneResult(Result):
         >>> fig = result.plot()            # doctest: +SKIP
         >>> fig.savefig("tuning.png")      # doctest: +SKIP
         """
-        from .._figures import canvas, set_title
+        from multidigit._figures import canvas, set_title
 
         done = [r for r in self.trials if r["score"] is not None]
         names = [n for n, spec in self.search_space.items() if spec["type"] != "fixed"]

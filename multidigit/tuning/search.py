@@ -18,26 +18,26 @@ from typing import Any
 
 import numpy as np
 
-from .. import _defaults as D
-from .._param_validation import Body, Bool, Choice, Free, Int, fail, validate_params
-from ..errors import StorageError, TuningError
-from . import tuner as glue
-from .project import check_fingerprint, clear_project, fingerprint
-from .result import TuneResult
-from .spaces import check_search_space
-from .table import TrialTable
+from multidigit import _defaults as D
+from multidigit._param_validation import Body, Bool, Choice, Free, Int, fail, validate_params
+from multidigit.errors import StorageError, TuningError
+from multidigit.tuning import tuner as glue
+from multidigit.tuning.project import check_fingerprint, clear_project, fingerprint
+from multidigit.tuning.result import TuneResult
+from multidigit.tuning.spaces import check_search_space
+from multidigit.tuning.table import TrialTable
 
 __all__ = ["tune"]
 
 
 def _activations() -> tuple[str, ...]:
-    from ..losses import ACTIVATIONS  # imports Keras: read when tune() is called
+    from multidigit.model.losses import ACTIVATIONS  # imports Keras: read when tune() is called
 
     return ACTIVATIONS
 
 
 def _losses() -> tuple[str, ...]:
-    from ..losses import LOSSES
+    from multidigit.model.losses import LOSSES
 
     return LOSSES
 
@@ -106,7 +106,7 @@ def tune(
         score is its best epoch.
     k : int, optional
         Score each trial by the mean over ``k`` grouped folds of the train split
-        (:func:`multidigit.cross_validation.make_folds`); costs ``k`` trainings a trial.
+        (:func:`multidigit.experiments.cross_validation.make_folds`); costs ``k`` trainings a trial.
     directory, project_name : str
         Where keras-tuner keeps its project (``directory/project_name``).
     resume : bool
@@ -163,7 +163,7 @@ def tune(
     space = check_search_space(search_space)
     train, val = _splits(data, k)
     if epochs is None:  # the recipe's, as train() counts them
-        from ..training import default_epochs
+        from multidigit.training.fit import default_epochs
 
         epochs = default_epochs(len(train), batch_size)
     _check_tensorboard()
@@ -198,7 +198,7 @@ def tune(
 
 def _splits(data: Any, k: int | None) -> tuple[Any, Any]:
     """``data.train`` and ``data.val``, checked against what the search needs."""
-    from ..errors import DataError
+    from multidigit.errors import DataError
 
     train = getattr(data, "train", None)
     val = getattr(data, "val", None)
@@ -338,7 +338,7 @@ def _disk_error(exc: Exception, project: Path) -> Exception | None:
     "...; Read-only file system") are no ``OSError`` and carry no errno: the OS's
     message in their text tells the cause.
     """
-    from .._io import storage_error
+    from multidigit._io import storage_error
 
     if isinstance(exc, OSError):
         code = exc.errno

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_choice, fail
-from ..errors import ParameterError
+from multidigit._param_validation import check_choice, fail
+from multidigit.errors import ParameterError
 
 __all__ = ["SEARCH_SPACES", "check_search_space", "model_kwargs"]
 
@@ -30,7 +30,7 @@ __all__ = ["SEARCH_SPACES", "check_search_space", "model_kwargs"]
 #: number of blocks), ``dense_units``, ``dropout``, ``dense_dropout``, ``l2``,
 #: ``batch_norm``, ``learning_rate``, ``batch_size`` and ``preset`` (the
 #: architecture the other keys override, default ``"tuned"``; see
-#: :data:`multidigit.models.PRESETS`).
+#: :data:`multidigit.model.build.PRESETS`).
 #:
 #: * ``"shared"``: around multidigit's default model (``shared`` preset): filters,
 #:   dense width, block and dense dropout and learning rate;

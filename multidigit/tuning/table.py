@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tuner import direction_of
+from multidigit.tuning.tuner import direction_of
 
 __all__ = ["TrialTable", "fmt"]
 

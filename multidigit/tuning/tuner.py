@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import TuningError
-from .spaces import declare, model_kwargs, public_values
+from multidigit.errors import TuningError
+from multidigit.tuning.spaces import declare, model_kwargs, public_values
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -60,7 +60,7 @@ def hypermodel_class():
 
 def _build(values: Mapping[str, Any], hm: Any) -> "keras.Model":
     """Build one trial's model (module level so tests can make it fail)."""
-    from ..models import build_model
+    from multidigit.model.build import build_model
 
     return build_model(
         hm.activation,
@@ -113,7 +113,7 @@ class _Mixin:
             write_json(Path(self.get_trial_dir(trial.trial_id)) / SIDECAR, info)
 
     def _cv_trial(self, trial: Any, info: dict[str, Any], **kwargs: Any) -> dict[str, float]:
-        from ..cross_validation import make_folds
+        from multidigit.experiments.cross_validation import make_folds
 
         md = self._md
         hp = trial.hyperparameters
@@ -165,8 +165,8 @@ def tuner_class(kind: str):
 
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as JSON, atomically (an interrupted trial leaves no half file)."""
-    from .._io import atomic_write
-    from .._results import to_jsonable
+    from multidigit._io import atomic_write
+    from multidigit._results import to_jsonable
 
     atomic_write(path, json.dumps(to_jsonable(obj)))
 

@@ -16,9 +16,9 @@ import pytest
 
 import multidigit as md
 from multidigit import cli
-from multidigit.demo_explain import demo_methods
-from multidigit.demo_inputs import canvas_guide, canvas_to_grey, display_image
-from multidigit.handwriting import prepare_handwriting
+from multidigit.demo.explain import demo_methods
+from multidigit.demo.inputs import canvas_guide, canvas_to_grey, display_image
+from multidigit.handwriting.prepare import prepare_handwriting
 
 # gradio's queue calls a pandas option that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -43,7 +43,7 @@ def _serve(model, threshold=0.0):
     the threshold itself is tested on its own."""
     pytest.importorskip("gradio")
     gradio_client = pytest.importorskip("gradio_client")
-    from multidigit.demo import build_app
+    from multidigit.demo.app import build_app
 
     app = build_app(model, threshold=threshold)
     app.queue()
@@ -210,9 +210,9 @@ def test_canvas_guide_is_not_read_as_ink(served, tmp_path):
 
 
 def test_unsure_heads_are_named_with_the_validation_threshold(tiny_model):
-    from multidigit.calibration import confidence_threshold
-    from multidigit.demo import _Session
-    from multidigit.demo_inputs import validation_threshold
+    from multidigit.evaluation.calibration import confidence_threshold
+    from multidigit.demo.app import _Session
+    from multidigit.demo.inputs import validation_threshold
 
     val = md.load_dataset("mini", images_per_class=2, image_size=SIZE).val
     pred = md.predict(tiny_model, val.images)
@@ -303,14 +303,14 @@ def test_model_that_does_not_fit_is_explained_in_the_app(tmp_path):
 
 
 def test_import_multidigit_does_not_import_gradio():
-    code = ("import sys, multidigit, multidigit.demo, multidigit.cli; "
+    code = ("import sys, multidigit, multidigit.demo.app, multidigit.cli; "
             "multidigit.cli.build_parser(); assert 'gradio' not in sys.modules")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=1800)
 
 
 def test_missing_extra_says_how_to_install(monkeypatch, capsys, tmp_path):
-    from multidigit.demo import DemoDependencyError, require_gradio
+    from multidigit.demo.app import DemoDependencyError, require_gradio
 
     monkeypatch.setitem(sys.modules, "gradio", None)  # import gradio -> ImportError
     with pytest.raises(DemoDependencyError, match=r'pip install "multidigit\[demo\]"'):
@@ -335,7 +335,7 @@ def test_cli_without_a_model_says_in_one_line_how_to_get_one(monkeypatch, capsys
 
 def test_cli_finds_the_model_and_serves_on_loopback(monkeypatch, capsys, tmp_path, tiny_model):
     pytest.importorskip("gradio")
-    from multidigit import demo
+    from multidigit.demo import app as demo
 
     md.save_model(tiny_model, tmp_path / "multidigit-study" / "model.keras")
     calls = []
@@ -379,7 +379,7 @@ def test_cli_refuses_a_model_that_does_not_fit(monkeypatch, capsys, tmp_path):
 
 @pytest.mark.parametrize("preset", sorted(md.PRESETS))
 def test_every_preset_is_read_and_explained(preset):
-    from multidigit.demo import _read_canvas, _Session
+    from multidigit.demo.app import _read_canvas, _Session
 
     model = md.build_model(preset=preset, input_shape=(28, 28, 1), seed=0)
     reading = _read_canvas(_Session(model, threshold=0.0), _drawing(), "gradcam")

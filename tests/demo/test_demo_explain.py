@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.demo_explain import LEFT_OUT, demo_methods, explanation_figure
+from multidigit.demo.explain import LEFT_OUT, demo_methods, explanation_figure
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_feature_maps_are_a_readable_grid_of_one_layer(model):
 
 
 def test_true_label_survives_a_change_of_explainer(model):
-    from multidigit.demo import _read_random, _Session
+    from multidigit.demo.app import _read_random, _Session
 
     session = _Session(model)
     first = _read_random(session, "saliency")

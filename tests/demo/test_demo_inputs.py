@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.demo_inputs import (
+from multidigit.demo.inputs import (
     canvas_to_grey,
     display_image,
     file_to_grey,
@@ -73,7 +73,7 @@ def test_model_fit_problems_are_named():
 def test_huge_upload_is_reduced_first(tmp_path):
     from PIL import Image
 
-    from multidigit.demo_inputs import MAX_SIDE
+    from multidigit.demo.inputs import MAX_SIDE
 
     path = tmp_path / "photo.png"
     Image.new("L", (3 * MAX_SIDE + 5, 40), 255).save(path)

@@ -1,11 +1,11 @@
-"""multidigit.calibration: Brier score and expected calibration error vs references."""
+"""multidigit.evaluation.calibration: Brier score and expected calibration error vs references."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from multidigit.calibration import ECE_BINS, brier_score, expected_calibration_error
+from multidigit.evaluation.calibration import ECE_BINS, brier_score, expected_calibration_error
 
 
 def _ece_reference(p, y, n_bins=15):

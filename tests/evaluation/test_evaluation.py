@@ -1,4 +1,4 @@
-"""multidigit.evaluation: evaluate() and predict()."""
+"""multidigit.evaluation.measure: evaluate() and predict()."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.conditions import CONDITIONS, digit_pool, make_condition_images
-from multidigit.handwriting import prepare_handwriting
+from multidigit.evaluation.conditions import CONDITIONS, digit_pool, make_condition_images
+from multidigit.handwriting.prepare import prepare_handwriting
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""multidigit.comparison: compare() and its statistics (corrected resampled t-test)."""
+"""multidigit.experiments.comparison: compare() and its statistics (corrected resampled t-test)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 import multidigit as md
-from multidigit.comparison import _activation_note, corrected_interval, corrected_ttest
+from multidigit.experiments.comparison import _activation_note, corrected_interval, corrected_ttest
 from multidigit.errors import ParameterError
 
 TINY = {"preset": "small", "filters": (8,), "dense_units": 16}

@@ -1,4 +1,4 @@
-"""multidigit.cross_validation: make_folds and cross_validate."""
+"""multidigit.experiments.cross_validation: make_folds and cross_validate."""
 
 from __future__ import annotations
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit import registry
+from multidigit.explanation import registry
 from multidigit.errors import ExplainerError, ParameterError
-from multidigit.heads import predict_heads
-from multidigit.testing import check_explainer
+from multidigit.model.heads import predict_heads
+from multidigit.explanation.testing import check_explainer
 
 BUILTINS = ["saliency", "gradcam", "gradcam++", "guided_backprop", "deepdream", "rise",
             "integrated_gradients", "smoothgrad_squared", "vargrad", "occlusion",
@@ -189,7 +189,7 @@ def test_matches_tf_keras_vis(trained_small_model, x):
     np.testing.assert_allclose(ours.maps, ref, atol=1e-4)
     import tensorflow as tf
 
-    from multidigit.explainers.base import normalize_maps
+    from multidigit.explanation.methods.base import normalize_maps
 
     for method, cls in (("gradcam", Gradcam), ("gradcam++", GradcamPlusPlus)):
         ours = md.explain(m, x, method, head=1, score="probability").maps
@@ -324,7 +324,7 @@ def test_check_explainer_catches_broken(cls, message):
 
 
 def test_sanity_check(trained_small_model, x):
-    from multidigit.explainers import sanity_check
+    from multidigit.explanation.metrics.checks import sanity_check
 
     before = [w.copy() for w in trained_small_model.get_weights()]
     res = sanity_check(trained_small_model, x, "gradcam", head=0)
@@ -347,7 +347,7 @@ def test_sanity_check(trained_small_model, x):
 
 
 def test_faithfulness(trained_small_model, x):
-    from multidigit.explainers import faithfulness, faithfulness_table
+    from multidigit.explanation.metrics.checks import faithfulness, faithfulness_table
 
     r = faithfulness(trained_small_model, x, "gradcam", head=1, steps=4)
     assert r.fractions.shape == r.deletion.shape == r.insertion.shape == (5,)
@@ -414,7 +414,7 @@ def test_unknown_options_come_from_the_signature(trained_small_model, x):
 
 def test_builtins_keep_only_their_method():
     """The shared options live in the base class; built-ins implement attribute()."""
-    from multidigit.explainers.base import Explainer, accepted_options
+    from multidigit.explanation.methods.base import Explainer, accepted_options
 
     for name in ("saliency", "gradcam", "guided_backprop", "layercam"):
         cls = md.get_explainer(name)

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit import registry as ex_mod
+from multidigit.explanation import registry as ex_mod
 from multidigit.errors import ParameterError, PluginWarning
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_SRC = ROOT / "examples" / "occlusion_plugin"
 
 
@@ -95,7 +95,7 @@ def test_installed_plugin_end_to_end(registry, installed_plugin, tiny_model, tin
     one = md.explain(tiny_model, x, method="plugin_occlusion", head="digit_1", size=7,
                      stride=7)
     np.testing.assert_allclose(one.maps, ex.maps[:, 1], atol=1e-5)
-    from multidigit.testing import check_explainer
+    from multidigit.explanation.testing import check_explainer
 
     check_explainer(cls, options={"size": 5, "stride": 5})
 

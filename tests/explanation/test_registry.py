@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from multidigit import registry
+from multidigit.explanation import registry
 
 
 def test_builtin_paths_resolve_to_their_classes():
@@ -23,11 +23,11 @@ def test_listing_imports_no_explainer_module():
         "import sys, multidigit as md\n"
         "names = md.list_explainers()\n"
         "assert 'saliency' in names and 'scorecam' in names, names\n"
-        "loaded = [m for m in sys.modules if m.startswith('multidigit.explainers.')]\n"
+        "loaded = [m for m in sys.modules if m.startswith('multidigit.explanation.methods.')]\n"
         "assert not loaded and 'tensorflow' not in sys.modules, loaded\n"
         "md.get_explainer('filters')\n"
-        "assert 'multidigit.explainers.features' in sys.modules\n"
-        "assert 'multidigit.explainers.gradients' not in sys.modules\n"
+        "assert 'multidigit.explanation.methods.features' in sys.modules\n"
+        "assert 'multidigit.explanation.methods.gradients' not in sys.modules\n"
         "print('OK')\n"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(

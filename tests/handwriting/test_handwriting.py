@@ -7,14 +7,14 @@ import pytest
 from scipy import ndimage
 
 import multidigit as md
-from multidigit._strokes import MNIST_STROKE_WIDTH, stroke_width
-from multidigit.conditions import make_condition_images
-from multidigit.handwriting import THICK, DigitCountError, prepare_batch, prepare_handwriting
+from multidigit.handwriting._strokes import MNIST_STROKE_WIDTH, stroke_width
+from multidigit.evaluation.conditions import make_condition_images
+from multidigit.handwriting.prepare import THICK, DigitCountError, prepare_batch, prepare_handwriting
 
 
 def _page(light: bool = False, scale: int = 1) -> np.ndarray:
     """Three MNIST test digits, far apart and of uneven sizes, on a 120x300 page."""
-    from multidigit._strokes import resize_float
+    from multidigit.handwriting._strokes import resize_float
 
     images, labels, _ = make_condition_images("control", 1, seed=3)
     digits = [images[0][:, 28 * k:28 * k + 28] for k in range(3)]
@@ -79,7 +79,7 @@ def test_thick_pen_is_brought_to_mnist_width():
     prep = prepare_handwriting(thick, 3)
     assert min(prep.stroke_widths) > THICK * MNIST_STROKE_WIDTH  # it was very thick...
     for d, before in zip(prep.digit_images, prep.stroke_widths):  # ...and is now thinner
-        from multidigit._strokes import resize_float
+        from multidigit.handwriting._strokes import resize_float
 
         big = resize_float(d, (112, 112))  # measured as MNIST's width was (at x4)
         after = stroke_width(big > 0.3 * big.max()) / 4

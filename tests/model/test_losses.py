@@ -1,4 +1,4 @@
-"""multidigit.losses: the four activation x loss objectives, stable, on TF and on JAX."""
+"""multidigit.model.losses: the four activation x loss objectives, stable, on TF and on JAX."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ import pytest
 
 import multidigit as md
 from multidigit.errors import ParameterError
-from multidigit.losses import (
-    HeadCrossEntropy,
-    MultiDigitModel,
-    cross_entropy_from_logits,
-    logits_from_probabilities,
-)
+from multidigit.model.losses import HeadCrossEntropy, cross_entropy_from_logits, logits_from_probabilities
+from multidigit.model.outputs import MultiDigitModel
 
 COMBOS = [("softmax", "categorical_crossentropy"), ("softmax", "binary_crossentropy"),
           ("sigmoid", "categorical_crossentropy"), ("sigmoid", "binary_crossentropy")]

@@ -7,8 +7,9 @@ import pytest
 
 import multidigit as md
 from multidigit.errors import ParameterError
-from multidigit.losses import HeadCrossEntropy, MultiDigitModel, ProbabilityHead
-from multidigit.models import PRESETS, conv_layer_names, last_conv_layer_name
+from multidigit.model.losses import HeadCrossEntropy
+from multidigit.model.outputs import MultiDigitModel, ProbabilityHead
+from multidigit.model.build import PRESETS, conv_layer_names, last_conv_layer_name
 
 
 def _small(**kw):
@@ -282,7 +283,7 @@ def test_shared_model_augments_each_digit_on_its_own(monkeypatch):
     switched off here and tested in tests/test_windows.py.)"""
     from dataclasses import replace
 
-    from multidigit import presets
+    from multidigit.model import presets
 
     monkeypatch.setitem(presets.PRESETS, "shared_no_layout", replace(
         presets.PRESETS["shared"], layout_shift=0.0, layout_scale=None))
@@ -309,12 +310,12 @@ def test_whole_image_augmentation_moves_content_across_strips():
     ``augment_per_digit=False``) shifts the middle digit into its neighbours."""
     from dataclasses import replace
 
-    md.models.PRESETS["_whole"] = replace(md.models.PRESETS["shared"], augment_per_digit=False,
+    md.PRESETS["_whole"] = replace(md.PRESETS["shared"], augment_per_digit=False,
                                           augment_shift=0.3)
     try:
         model = md.build_model(preset="_whole", seed=0)
     finally:
-        del md.models.PRESETS["_whole"]
+        del md.PRESETS["_whole"]
     assert "join" not in [l.name for l in model.layers]
     import keras
     sub = keras.Model(model.input, model.get_layer("augment_shift").output)

@@ -1,4 +1,4 @@
-"""multidigit.windows: one window per digit, centred on its ink, and back."""
+"""multidigit.model.windows: one window per digit, centred on its ink, and back."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.windows import DigitWindows, windows_layer
+from multidigit.model.windows import DigitWindows, windows_layer
 
 
 def _blob_image(rows_per_strip, height=84, width=84):
@@ -109,7 +109,7 @@ def test_windows_work_on_the_jax_backend(tmp_path):
     script = (
         "import numpy as np, keras\n"
         "assert keras.config.backend() == 'jax'\n"
-        "from multidigit.windows import DigitWindows\n"
+        "from multidigit.model.windows import DigitWindows\n"
         "x = np.zeros((1, 84, 84, 1), 'float32'); x[0, 50:60, 5:15] = 1\n"
         "print(np.asarray(DigitWindows(3).tops(x)).tolist(),"
         " np.asarray(DigitWindows(3)(x)).sum())\n")
@@ -158,8 +158,8 @@ def windowed():
 def test_cam_maps_are_in_image_coordinates(windowed, method):
     """A CAM is computed on the windowed image and put back: zero outside the
     windows, and equal to the same method run on the windowed image, restored."""
-    from multidigit.explainers._common import windowed_model
-    from multidigit.explainers.helpers import window_view
+    from multidigit.explanation.methods._common import windowed_model
+    from multidigit.explanation.methods.helpers import window_view
 
     model, x = windowed
     kw = {"max_n": 8} if method == "scorecam" else {}
@@ -185,8 +185,8 @@ def test_cam_maps_are_in_image_coordinates(windowed, method):
 
 
 def test_windowed_copy_predicts_like_the_model_and_follows_training(windowed):
-    from multidigit.explainers._common import windowed_model
-    from multidigit.explainers.helpers import window_view
+    from multidigit.explanation.methods._common import windowed_model
+    from multidigit.explanation.methods.helpers import window_view
 
     model, x = windowed
     cut = np.asarray(window_view(model).cut(x))
@@ -269,8 +269,8 @@ def _layout_model(**fields):
 
     import keras
 
-    from multidigit._blocks import _layout
-    from multidigit.presets import PRESETS
+    from multidigit.model._blocks import _layout
+    from multidigit.model.presets import PRESETS
 
     arch = replace(PRESETS["shared"], **fields)
     image = keras.Input((84, 84, 1))
@@ -303,7 +303,7 @@ def test_layout_fraction_leaves_the_other_images_as_they_are():
     every = np.asarray(_layout_model(layout_shift=0.1, layout_scale=(0.7, 1.4),
                                      layout_fraction=1.0)(x, training=True))
     assert not any(np.allclose(e, x[0], atol=1e-5) for e in every)
-    from multidigit.layout import DigitLayout
+    from multidigit.model.layout import DigitLayout
 
     assert DigitLayout.from_config(DigitLayout(3, 0.1, fraction=0.25).get_config()).fraction == 0.25
     with pytest.raises(md.ParameterError, match="fraction"):

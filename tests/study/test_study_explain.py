@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from multidigit.heads import predict_heads
+from multidigit.model.heads import predict_heads
 from multidigit.study import StudyConfig
 from multidigit.study.report import render_report
 from multidigit.study.stages import explained_images

@@ -27,7 +27,7 @@ def _folds(scores, n_train=640, n_val=640):
 
 
 def _compare(scores: dict) -> dict:
-    from multidigit.comparison import corrected_interval
+    from multidigit.experiments.comparison import corrected_interval
 
     rows = []
     for key, x in sorted(scores.items(), key=lambda kv: -np.mean(kv[1])):

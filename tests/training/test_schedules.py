@@ -1,4 +1,4 @@
-"""multidigit.schedules: the learning-rate schedules train() uses."""
+"""multidigit.training.schedules: the learning-rate schedules train() uses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from multidigit.errors import ParameterError
-from multidigit.schedules import SCHEDULES, schedule_function
+from multidigit.training.schedules import SCHEDULES, schedule_function
 
 
 def test_schedule_functions():

@@ -1,4 +1,4 @@
-"""multidigit.training: train() and TrainingHistory (schedules, callbacks, progress)."""
+"""multidigit.training.fit: train() and TrainingHistory (schedules, callbacks, progress)."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def test_progress_draws_without_a_terminal(tiny_train):
     """Issue 14: the rich display needs no TTY (a file, a pipe, or Jupyter)."""
     from rich.console import Console
 
-    from multidigit.callbacks import make_callbacks
+    from multidigit.training.callbacks import make_callbacks
 
     model = _tiny_model()
     buf = io.StringIO()
@@ -175,7 +175,7 @@ def test_progress_in_jupyter(tiny_train, monkeypatch):
 
     from rich.console import Console
 
-    from multidigit import callbacks
+    from multidigit.training import callbacks
 
     buf = io.StringIO()
     console = Console(file=buf, force_jupyter=True, width=100)

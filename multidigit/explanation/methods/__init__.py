@@ -1,6 +1,6 @@
 """Built-in explainers and explanation-quality metrics.
 
-The built-in explainers (registered by dotted path in :mod:`multidigit.registry`, so
+The built-in explainers (registered by dotted path in :mod:`multidigit.explanation.registry`, so
 this package and its modules are imported only when one is used):
 
 =========================== ========================================================= ============
@@ -30,7 +30,7 @@ relevance mass, rank accuracy against the digit boxes) measure how much to trust
 far to trust it.
 
 Writing an explainer: :class:`Explainer` (the contract, read by :func:`capabilities`)
-and the public helpers of :mod:`multidigit.explainers.helpers` (:func:`window_view`,
+and the public helpers of :mod:`multidigit.explanation.methods.helpers` (:func:`window_view`,
 :func:`score_model`, :func:`target_scores`, :func:`head_region`...), re-exported here.
 """
 
@@ -39,24 +39,24 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..registry import BUILTINS
+from multidigit.explanation.registry import BUILTINS
 
 # name -> module: the classes come from the registry's dotted paths; the metrics are
 # listed here.  Both are imported on first access (no import at package import).
 _LAZY: dict[str, str] = {
     **{path.split(":")[1]: path.split(":")[0] for path in BUILTINS.values()},
-    **{name: "multidigit.explainers.metrics" for name in (
+    **{name: "multidigit.explanation.metrics.checks" for name in (
         "sanity_check", "faithfulness", "faithfulness_table", "randomize_weights",
         "SanityCheckResult", "FaithfulnessResult", "FaithfulnessTable",
         "localisation", "pointing_game", "relevance_mass", "relevance_rank_accuracy",
         "LocalisationResult")},
-    **{name: "multidigit.explainers.trust" for name in (
+    **{name: "multidigit.explanation.metrics.trust" for name in (
         "trust_table", "TrustTable", "VERDICTS", "DESCRIPTIONS", "verdict",
         "attribution_methods")},
-    **{name: "multidigit.explainers.base" for name in (
+    **{name: "multidigit.explanation.methods.base" for name in (
         "Explainer", "Capabilities", "capabilities")},
     # what a plugin needs for any model, the windowed ones included (see writing_plugins)
-    **{name: "multidigit.explainers.helpers" for name in (
+    **{name: "multidigit.explanation.methods.helpers" for name in (
         "WindowView", "window_view", "score_model", "head_layers", "target_scores",
         "head_region", "cached")},
 }

@@ -1,6 +1,6 @@
 """Shared helpers for the built-in explainers: sub-models, score functions, caching.
 
-The ones a plugin needs too are public in :mod:`multidigit.explainers.helpers` and
+The ones a plugin needs too are public in :mod:`multidigit.explanation.methods.helpers` and
 imported here under their usual names; this module keeps those only the built-ins use.
 Every helper builds *new* Keras models on top of the user's layers (sharing their
 weights, changing nothing) and caches them, with their compiled ``tf.function``, per
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._param_validation import fail
-from ..windows import windows_layer
-from .base import SCORES, normalize_maps  # noqa: F401  (re-exported for the built-ins)
-from .helpers import (  # noqa: F401  (the public helpers, under the built-ins' names)
+from multidigit._param_validation import fail
+from multidigit.model.windows import windows_layer
+from multidigit.explanation.methods.base import SCORES, normalize_maps  # noqa: F401  (re-exported for the built-ins)
+from multidigit.explanation.methods.helpers import (  # noqa: F401  (the public helpers, under the built-ins' names)
     WindowView,
     as_list,
     cached,
@@ -99,7 +99,7 @@ def resolve_layer(model: "keras.Model", layer: Any, default: str) -> str:
     """Name of the layer to use: ``layer`` (name or index) or ``default``."""
     if layer is None:
         return default
-    from ..models import conv_layer_names
+    from multidigit.model.build import conv_layer_names
 
     name = None
     if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
@@ -130,7 +130,7 @@ def restrict_to_head_region(model: "keras.Model", images: Any, maps: np.ndarray,
                             head_index: int, restrict: Any) -> np.ndarray:
     """``maps`` times :func:`head_region` when ``restrict`` (``None``: only for models
     with ``digit_windows``, whose head ``k`` reads nothing but window ``k``)."""
-    from .._param_validation import check_bool
+    from multidigit._param_validation import check_bool
 
     if restrict is None:
         restrict = window_view(model) is not None

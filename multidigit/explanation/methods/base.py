@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._param_validation import check_bool, check_choice
+from multidigit._param_validation import check_bool, check_choice
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -202,7 +202,7 @@ def capabilities(explainer: Any) -> Capabilities:
     >>> capabilities(Filters).kind
     'model_level'
     """
-    from ..errors import ExplainerError
+    from multidigit.errors import ExplainerError
 
     cls = explainer if isinstance(explainer, type) else type(explainer)
     # the class's own declarations, found in its MRO; Explainer's where it has none

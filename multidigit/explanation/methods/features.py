@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import fail
-from ..errors import ModelError
-from ..models import conv_layer_names
-from ._common import cached, image_spec, resolve_layer
-from .base import Explainer
+from multidigit._param_validation import fail
+from multidigit.errors import ModelError
+from multidigit.model.build import conv_layer_names
+from multidigit.explanation.methods._common import cached, image_spec, resolve_layer
+from multidigit.explanation.methods.base import Explainer
 
 
 def _first_conv(model: Any) -> str:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..models import last_conv_layer_name
-from ._common import (
+from multidigit.model.build import last_conv_layer_name
+from multidigit.explanation.methods._common import (
     as_list,
     cached,
     head_layers,
@@ -33,7 +33,7 @@ from ._common import (
     target_scores,
     window_view,
 )
-from .base import COMMON_DEFAULTS, Explainer
+from multidigit.explanation.methods.base import COMMON_DEFAULTS, Explainer
 
 
 def _specs(model: Any) -> list[Any]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ._common import cached
-from .base import COMMON_DEFAULTS, Explainer
+from multidigit.explanation.methods._common import cached
+from multidigit.explanation.methods.base import COMMON_DEFAULTS, Explainer
 
 
 def _guided_relu() -> Any:
@@ -79,7 +79,7 @@ class GuidedBackpropExplainer(Explainer):
         *,
         score: str = "logit",
     ) -> np.ndarray:
-        from .gradients import input_gradient_fn
+        from multidigit.explanation.methods.gradients import input_gradient_fn
 
         clone = _guided_clone(model)
         _sync_weights(model, clone)

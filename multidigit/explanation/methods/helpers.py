@@ -20,7 +20,7 @@ weights, changing nothing) and caches them per model, so repeated calls do not r
 Examples
 --------
 >>> import multidigit as md
->>> from multidigit.explainers.helpers import score_model, window_view
+>>> from multidigit.explanation.methods.helpers import score_model, window_view
 >>> model = md.build_model(preset="small", input_shape=(28, 84, 1), seed=0)
 >>> window_view(model) is None                  # the small preset has no windows
 True
@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ..heads import head_output_layer, model_head_names
-from ..windows import windows_layer
+from multidigit.model.heads import head_output_layer, model_head_names
+from multidigit.model.windows import windows_layer
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -306,7 +306,7 @@ def head_region(model: "keras.Model", images: Any, head_index: int) -> np.ndarra
     n, height, width = x.shape[:3]
     view = window_view(model)
     if view is None:
-        from ..data.boxes import strip_bounds
+        from multidigit.data.boxes import strip_bounds
 
         left, right = strip_bounds(width, len(model_head_names(model)))[head_index]
         mask = np.zeros((n, height, width), np.float32)

@@ -8,7 +8,7 @@ evaluations per image), computed ``batch_size`` path points at a time, so memory
 bounded whatever ``steps`` is.
 
 Hand-written (a few lines on top of the compiled batched gradient of
-:mod:`multidigit.explainers.gradients`): tf-keras-vis has no Integrated Gradients,
+:mod:`multidigit.explanation.methods.gradients`): tf-keras-vis has no Integrated Gradients,
 and xplique pins an older TensorFlow.
 
 Examples
@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_choice, check_int, check_number, fail
-from .base import COMMON_DEFAULTS, Explainer
-from .gradients import batched_gradients
+from multidigit._param_validation import check_choice, check_int, check_number, fail
+from multidigit.explanation.methods.base import COMMON_DEFAULTS, Explainer
+from multidigit.explanation.methods.gradients import batched_gradients
 
 __all__ = ["IntegratedGradientsExplainer", "BASELINES", "make_baseline"]
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_int, check_number
-from .base import Explainer
-from .gradients import batched_gradients
+from multidigit._param_validation import check_int, check_number
+from multidigit.explanation.methods.base import Explainer
+from multidigit.explanation.methods.gradients import batched_gradients
 
 __all__ = ["SmoothGradSquaredExplainer", "VarGradExplainer", "noisy_gradient_moments"]
 

@@ -23,17 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import check_int
-from ..heads import head_output_layer
-from ..models import last_conv_layer_name
-from ._common import (
+from multidigit._param_validation import check_int
+from multidigit.model.heads import head_output_layer
+from multidigit.model.build import last_conv_layer_name
+from multidigit.explanation.methods._common import (
     cached,
     resolve_layer,
     restrict_to_head_region,
     window_view,
     windowed_model,
 )
-from .base import Explainer
+from multidigit.explanation.methods.base import Explainer
 
 __all__ = ["ScoreCAMExplainer", "LayerCAMExplainer", "ActivationMaximizationExplainer"]
 

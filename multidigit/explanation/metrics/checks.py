@@ -8,7 +8,7 @@
   fast (low deletion AUC); inserting them first should make it rise fast (high
   insertion AUC).  :func:`faithfulness_table` compares several methods.
 * :func:`localisation` - with ground-truth digit boxes: the pointing game, relevance
-  mass and relevance rank accuracy (defined in :mod:`multidigit.explainers.localisation`,
+  mass and relevance rank accuracy (defined in :mod:`multidigit.explanation.metrics.localisation`,
   re-exported here).
 """
 
@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import Body, Bool, Choice, Int, Number, fail, validate_params
-from .._results import Result, html_table
-from ..explanation import as_image_batch, explain, resolve_targets
-from ..heads import model_head_names, predict_heads, resolve_heads
-from ..registry import lookup_explainer
-from .base import capabilities
-from .localisation import (  # noqa: F401  (the metrics live side by side)
+from multidigit._param_validation import Body, Bool, Choice, Int, Number, fail, validate_params
+from multidigit._results import Result, html_table
+from multidigit.explanation.api import as_image_batch, explain, resolve_targets
+from multidigit.model.heads import model_head_names, predict_heads, resolve_heads
+from multidigit.explanation.registry import lookup_explainer
+from multidigit.explanation.methods.base import capabilities
+from multidigit.explanation.metrics.localisation import (  # noqa: F401  (the metrics live side by side)
     LocalisationResult,
     localisation,
     pointing_game,
@@ -208,7 +208,7 @@ def sanity_check(
 
     Examples
     --------
-    >>> res = md.explainers.sanity_check(model, x, "gradcam")   # doctest: +SKIP
+    >>> res = md.explanation.metrics.checks.sanity_check(model, x, "gradcam")   # doctest: +SKIP
     >>> res.passed, res.correlations                              # doctest: +SKIP
     """
     _per_head_method(method)
@@ -311,7 +311,7 @@ def faithfulness(
 
     Examples
     --------
-    >>> r = md.explainers.faithfulness(model, x, "gradcam", head=0)   # doctest: +SKIP
+    >>> r = md.explanation.metrics.checks.faithfulness(model, x, "gradcam", head=0)   # doctest: +SKIP
     >>> r.deletion_auc, r.insertion_auc                                 # doctest: +SKIP
     """
     h = _single_head(model, head)
@@ -404,7 +404,7 @@ def faithfulness_table(
 
     Examples
     --------
-    >>> print(md.explainers.faithfulness_table(model, x))   # doctest: +SKIP
+    >>> print(md.explanation.metrics.checks.faithfulness_table(model, x))   # doctest: +SKIP
     method           deletion  insertion  ins-del
     saliency            0.412      0.633    0.221
     ...

@@ -14,7 +14,7 @@ scores about the box's share of the image (~5 % for an MNIST digit) on the last 
 
 :func:`pointing_game`, :func:`relevance_mass` and :func:`relevance_rank_accuracy`
 score maps you already have; :func:`localisation` computes the maps of a method and
-scores them, with the calling convention of :func:`~multidigit.explainers.faithfulness`.
+scores them, with the calling convention of :func:`~multidigit.explanation.metrics.checks.faithfulness`.
 
 Examples
 --------
@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import Body, Int, fail, validate_params
-from .._results import Result
-from ..data.boxes import box_masks
+from multidigit._param_validation import Body, Int, fail, validate_params
+from multidigit._results import Result
+from multidigit.data.boxes import box_masks
 
 __all__ = ["pointing_game", "relevance_mass", "relevance_rank_accuracy", "localisation",
            "LocalisationResult"]
@@ -198,7 +198,7 @@ def localisation(
     Parameters
     ----------
     model, images, method, head, target, batch_size, **options
-        As for :func:`~multidigit.explainers.faithfulness` (one head).
+        As for :func:`~multidigit.explanation.metrics.checks.faithfulness` (one head).
     boxes : array, optional
         ``(N, n_digits, 4)`` digit boxes (head ``k`` is scored on digit ``k``) or
         ``(N, 4)``; default: the boxes of ``images`` when it is a ``Split``.
@@ -211,13 +211,13 @@ def localisation(
 
     Examples
     --------
-    >>> r = md.explainers.localisation(model, ds.test.subset(range(16)), "saliency",
+    >>> r = md.explanation.metrics.localisation.localisation(model, ds.test.subset(range(16)), "saliency",
     ...                                head=1)                    # doctest: +SKIP
     >>> r.pointing_game, r.relevance_mass                         # doctest: +SKIP
     """
-    from ..explanation import as_image_batch, explain
-    from ..heads import model_head_names
-    from .metrics import _per_head_method, _single_head
+    from multidigit.explanation.api import as_image_batch, explain
+    from multidigit.model.heads import model_head_names
+    from multidigit.explanation.metrics.checks import _per_head_method, _single_head
 
     h = _single_head(model, head)
     x = as_image_batch(model, images)

@@ -4,12 +4,12 @@
 images whose digit boxes are known:
 
 * **localisation**: pointing game and relevance mass of head ``k``'s map in digit
-  ``k``'s box (:mod:`multidigit.explainers.localisation`), over every head;
+  ``k``'s box (:mod:`multidigit.explanation.metrics.localisation`), over every head;
 * **faithfulness**: deletion and insertion AUC (:func:`faithfulness`) over the first
   5 % of the pixels (a digit's ink is about 2 % of an 84x84 image), every head;
 * **sanity**: Spearman correlation of the maps of the model and of the same model
   with every weight randomised (the test of :func:`sanity_check` with
-  ``mode="all"``), over the pixels head ``k`` reads (:func:`~multidigit.explainers.helpers.head_region`: its window,
+  ``mode="all"``), over the pixels head ``k`` reads (:func:`~multidigit.explanation.methods.helpers.head_region`: its window,
   or its column strip), where the structural zeros outside a window cannot make two
   maps look alike; low is good, a method near 1 does not depend on what the model
   learned;
@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from .._param_validation import Body, Free, Int, Number, validate_params
-from .._results import Result, html_table
+from multidigit._param_validation import Body, Free, Int, Number, validate_params
+from multidigit._results import Result, html_table
 
 __all__ = ["VERDICTS", "DESCRIPTIONS", "TrustRow", "TrustTable", "trust_table",
            "attribution_methods", "verdict"]
@@ -129,8 +129,8 @@ def verdict(method: str) -> str:
 @validate_params({})
 def attribution_methods() -> list[str]:
     """Registered explainers with per-head attribution maps (built-ins and plugins)."""
-    from ..registry import list_explainers, lookup_explainer
-    from .base import capabilities
+    from multidigit.explanation.registry import list_explainers, lookup_explainer
+    from multidigit.explanation.methods.base import capabilities
 
     out = []
     for name in list_explainers():
@@ -199,7 +199,7 @@ def _variants(model: Any, methods: Sequence[str] | None,
               options: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
     """(label, method, options): every method, and the CAMs without restriction too
     on a model with ``digit_windows`` (both settings are measured)."""
-    from .helpers import window_view
+    from multidigit.explanation.methods.helpers import window_view
 
     names = list(methods) if methods is not None else attribution_methods()
     out = []
@@ -214,7 +214,7 @@ def _variants(model: Any, methods: Sequence[str] | None,
 
 def _randomised(model: Any, seed: int = 0) -> Any:
     """A clone of ``model`` with every weight re-initialised (``model`` is untouched)."""
-    from .metrics import _clone, randomize_weights
+    from multidigit.explanation.metrics.checks import _clone, randomize_weights
 
     clone = _clone(model)
     randomize_weights(clone, [layer.name for layer in clone.layers if layer.weights], seed)
@@ -236,10 +236,10 @@ def _region_spearman(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float:
 def _score_one(model: Any, random_model: Any, x: np.ndarray, labels: np.ndarray,
                boxes: np.ndarray, method: str, opts: dict[str, Any], steps: int,
                max_fraction: float, batch_size: int) -> dict[str, float]:
-    from ..explanation import explain
-    from .helpers import head_region
-    from .localisation import pointing_game, relevance_mass, relevance_rank_accuracy
-    from .metrics import faithfulness
+    from multidigit.explanation.api import explain
+    from multidigit.explanation.methods.helpers import head_region
+    from multidigit.explanation.metrics.localisation import pointing_game, relevance_mass, relevance_rank_accuracy
+    from multidigit.explanation.metrics.checks import faithfulness
 
     explain(model, x[:1], method, head="all", target=labels[:1], batch_size=batch_size,
             **opts)  # warm-up: tracing and sub-models are not the method's cost
@@ -317,13 +317,13 @@ def trust_table(
     -------
     TrustTable
     """
-    from ..data.boxes import box_masks
+    from multidigit.data.boxes import box_masks
 
     n = int(n_images)
     x, labels = split.images[:n], split.labels[:n]
     boxes = split.digit_boxes()[:n]
     heads_n = labels.shape[1]
-    from ..heads import model_head_names
+    from multidigit.model.heads import model_head_names
 
     table = TrustTable([], len(x), model_head_names(model))
     random_model = _randomised(model)

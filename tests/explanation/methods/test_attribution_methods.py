@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.explainers.integrated import make_baseline
-from multidigit.explainers.perturbation import patch_positions, rise_masks
-from multidigit.heads import predict_heads
-from multidigit.testing import check_explainer
+from multidigit.explanation.methods.integrated import make_baseline
+from multidigit.explanation.methods.perturbation import patch_positions, rise_masks
+from multidigit.model.heads import predict_heads
+from multidigit.explanation.testing import check_explainer
 
 H = W = 6
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_occlusion_matches_numpy_and_the_plugin(dense, data):
         total[:, r:r + 3, c:c + 3] += drop[:, None, None]
         count[r:r + 3, c:c + 3] += 1
     np.testing.assert_allclose(occ, total / count, rtol=1e-4, atol=1e-6)
-    # loaded under another name, so the installed-plugin test (tests/test_plugins.py)
+    # loaded under another name, so the installed-plugin test (tests/explanation/test_plugins.py)
     # still imports `multidigit_occlusion` from the plugin's own installation
     import importlib.util
 

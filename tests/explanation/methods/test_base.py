@@ -1,4 +1,4 @@
-"""multidigit.explainers.base: the contract declared on Explainer, read by capabilities()."""
+"""multidigit.explanation.methods.base: the contract declared on Explainer, read by capabilities()."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.explainers import helpers
-from multidigit.explainers.base import Capabilities, Explainer, capabilities
+from multidigit.explanation.methods import helpers
+from multidigit.explanation.methods.base import Capabilities, Explainer, capabilities
 
 
 class _Maps(Explainer):
@@ -67,8 +67,8 @@ def test_badly_typed_declarations_are_refused_at_registration(attr, value):
 
 
 def test_plugin_helpers_are_public_and_the_old_private_names_still_work():
-    from multidigit import explainers
-    from multidigit.explainers import _common
+    from multidigit.explanation import methods as explainers
+    from multidigit.explanation.methods import _common
 
     for name in ("window_view", "score_model", "head_layers", "target_scores", "head_region",
                  "cached", "WindowView"):

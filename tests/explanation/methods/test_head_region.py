@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.explainers.helpers import head_region
+from multidigit.explanation.methods.helpers import head_region
 
 
 @pytest.fixture(scope="module")

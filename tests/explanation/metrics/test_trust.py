@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 import multidigit as md
-from multidigit.explainers import DESCRIPTIONS, VERDICTS, attribution_methods, trust_table
+from multidigit.explanation.metrics.trust import DESCRIPTIONS, VERDICTS, attribution_methods, trust_table
 
 
 def test_every_builtin_attribution_method_has_a_verdict_and_a_description():
     methods = attribution_methods()
     assert {"saliency", "integrated_gradients", "rise", "occlusion", "vargrad"} <= set(methods)
     assert "feature_maps" not in methods and "activation_maximization" not in methods
-    builtins = [m for m in methods if m in md.registry.BUILTINS]
+    builtins = [m for m in methods if m in md.explanation.registry.BUILTINS]
     assert set(builtins) <= set(VERDICTS) and set(builtins) <= set(DESCRIPTIONS)
 
 
@@ -35,14 +35,14 @@ def test_trust_table_scores_and_renders(trained_small_model, tiny_ds):
 
 
 def test_windowed_models_get_both_cam_settings():
-    from multidigit.explainers.trust import _variants
+    from multidigit.explanation.metrics.trust import _variants
 
     labels = [v[0] for v in _variants(md.build_model(seed=0), ["saliency", "gradcam"], {})]
     assert labels == ["saliency", "gradcam", "gradcam (whole image)"]
 
 
 def test_faithfulness_over_a_fraction_of_the_pixels(trained_small_model, tiny_ds):
-    from multidigit.explainers import faithfulness
+    from multidigit.explanation.metrics.checks import faithfulness
 
     x = tiny_ds.test.images[:3]
     maps = md.explain(trained_small_model, x, "saliency", head=0).maps

@@ -1,0 +1,44 @@
+"""Explaining a model: :func:`~multidigit.explain`, the registry, the methods and metrics.
+
+* :mod:`~multidigit.explanation.api`: :func:`~multidigit.explain` and :class:`Explanation`;
+* :mod:`~multidigit.explanation.registry`: names -> explainer classes (built-ins, plugins);
+* :mod:`~multidigit.explanation.methods`: the built-in explainers (a new one goes here);
+* :mod:`~multidigit.explanation.metrics`: how far to trust them (sanity, faithfulness,
+  localisation, the trust table);
+* :mod:`~multidigit.explanation.testing`: the test kit for explainer authors;
+* ``_plots``: the figures of :meth:`Explanation.plot` (private).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> module: the public names of the former module multidigit.explanation,
+# imported on first use (old imports keep working, nothing heavy at import)
+_LAZY: dict[str, str] = {
+    "Explanation": "multidigit.explanation.api",
+    "explain": "multidigit.explanation.api",
+    "as_image_batch": "multidigit.explanation.api",
+    "resolve_targets": "multidigit.explanation.api",
+}
+
+#: public sub-modules, imported on first attribute access
+_SUBMODULES = ("api", "methods", "metrics", "registry", "testing")
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
