@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     from tf_keras_vis.utils.scores import CategoricalScore
 
     import multidigit as md
-    from multidigit.model.heads import predict_heads
     from multidigit.model.build import last_conv_layer_name
+    from multidigit.model.heads import predict_heads
 
     x = test_images(args.data, args.n, args.size)
     model = md.build_model("softmax", "categorical_crossentropy",

@@ -28,11 +28,11 @@ import numpy as np
 
 from multidigit._figures import AX, canvas, set_title
 from multidigit._param_validation import Body, Bool, Check, Free, Int, fail, validate_params
+from multidigit.errors import DataError, ModelError
 from multidigit.model.architecture import (
     _check_model,
     plot_architecture,  # the diagram that needs no Graphviz
 )
-from multidigit.errors import DataError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from multidigit.model.architecture import layer_table
 from multidigit.evaluation.conditions import make_condition_images
-from multidigit.handwriting.prepare import prepare_handwriting
 from multidigit.evaluation.robustness import evaluate_robustness
+from multidigit.handwriting.prepare import prepare_handwriting
+from multidigit.model.architecture import layer_table
 
 _BLANK = np.zeros((84, 84), np.float32)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from multidigit.model import losses
 from multidigit.model import build as models
+from multidigit.model import losses
 
 _SHAPE = {"input_shape": (28, 28, 1), "preset": "small"}
 

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 
 import multidigit as md
 from multidigit import plots
-from multidigit.demo import explain as demo_explain
 from multidigit._figures import canvas
+from multidigit.demo import explain as demo_explain
 from multidigit.demo.explain import explanation_figure
 from multidigit.errors import ParameterError
 

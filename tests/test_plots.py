@@ -10,9 +10,9 @@ from matplotlib.figure import Figure
 
 import multidigit as md
 from multidigit import plots
-from multidigit.experiments.comparison import ComparisonResult
 from multidigit.errors import ParameterError
 from multidigit.evaluation.measure import EvaluationResult
+from multidigit.experiments.comparison import ComparisonResult
 from multidigit.training.fit import TrainingHistory
 
 

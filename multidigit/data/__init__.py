@@ -34,14 +34,19 @@ Examples
 
 from __future__ import annotations
 
-from multidigit.model.heads import head_names
 from multidigit.data.cache import CacheWarning, default_cache_dir
 from multidigit.data.dataset import SPLITS, MultiDigitDataset, Split
 from multidigit.data.decoding import read_images
 from multidigit.data.export import export_dataset
 from multidigit.data.folders import LabelMismatchWarning, iter_image_paths
-from multidigit.data.generation import CLASS_SPLIT_SEED, DIGIT_POOL_SEED, class_split, generate_dataset
+from multidigit.data.generation import (
+    CLASS_SPLIT_SEED,
+    DIGIT_POOL_SEED,
+    class_split,
+    generate_dataset,
+)
 from multidigit.data.loading import load_dataset
+from multidigit.model.heads import head_names
 
 __all__ = [
     "CLASS_SPLIT_SEED",

@@ -18,8 +18,8 @@ import numpy as np
 
 from multidigit._param_validation import Check, Free, check_int, fail, validate_params
 from multidigit._resize import resize_like_pil
-from multidigit.errors import DataError
 from multidigit.data.dataset import _to_float
+from multidigit.errors import DataError
 
 __all__ = ["read_images"]
 

@@ -11,9 +11,9 @@ import numpy as np
 from multidigit._io import swap_folder
 from multidigit._param_validation import Body, Bool, Int, fail, validate_params
 from multidigit._progress import progress_bar
-from multidigit.errors import DataError
 from multidigit.data.dataset import MultiDigitDataset
 from multidigit.data.decoding import parallel_ranges
+from multidigit.errors import DataError
 
 __all__ = ["export_dataset"]
 

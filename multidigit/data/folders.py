@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from multidigit._progress import progress_bar
-from multidigit.errors import DataError
 from multidigit.data import cache
 from multidigit.data._warn import warn_user
 from multidigit.data.dataset import SPLITS
 from multidigit.data.decoding import decode_files
+from multidigit.errors import DataError
 
 __all__ = ["LabelMismatchWarning", "iter_image_paths"]
 

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from multidigit._param_validation import Body, Bool, Int, validate_params
-from multidigit.errors import DataError
 from multidigit.data.dataset import SPLITS
+from multidigit.errors import DataError
 
 __all__ = ["CLASS_SPLIT_SEED", "DIGIT_POOL_SEED", "class_split", "generate_dataset"]
 

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from multidigit._io import swap_folder
-from multidigit.errors import DataError
 from multidigit.data._warn import warn_user
 from multidigit.data.cache import CacheWarning
 from multidigit.data.dataset import SPLITS
 from multidigit.data.folders import load_folder
+from multidigit.errors import DataError
 
 __all__ = ["HF_PREFIX", "load_hub"]
 

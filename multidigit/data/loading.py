@@ -8,15 +8,24 @@ from typing import Any
 
 import numpy as np
 
-from multidigit._param_validation import Body, Bool, Check, Free, Int, check_int, fail, validate_params
+from multidigit._param_validation import (
+    Body,
+    Bool,
+    Check,
+    Free,
+    Int,
+    check_int,
+    fail,
+    validate_params,
+)
 from multidigit._resize import resize_like_pil
-from multidigit.errors import DataError
 from multidigit.data import cache, hub
 from multidigit.data.boxes import ink_boxes
 from multidigit.data.dataset import MultiDigitDataset, Split, _to_float
 from multidigit.data.decoding import check_image_size
 from multidigit.data.folders import load_folder
 from multidigit.data.generation import MAX_DIGITS, generate_dataset
+from multidigit.errors import DataError
 
 __all__ = ["load_dataset"]
 

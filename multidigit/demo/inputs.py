@@ -185,7 +185,6 @@ def validation_threshold(model: "keras.Model", max_error: float = MAX_SURE_ERROR
     0.97
     """
     import multidigit as md
-
     from multidigit.evaluation.calibration import confidence_threshold
     from multidigit.model.heads import model_head_names
 

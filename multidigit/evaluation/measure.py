@@ -24,10 +24,10 @@ from multidigit import _defaults as D
 from multidigit._inputs import as_pixels, check_model, checked_split, model_image_shape
 from multidigit._param_validation import Body, Bool, Check, Int, fail, validate_params
 from multidigit._results import Result, html_table, to_jsonable
-from multidigit.evaluation.calibration import brier_score, expected_calibration_error
 from multidigit.data import MultiDigitDataset, Split
 from multidigit.data.decoding import check_image_size
 from multidigit.errors import DataError, ModelError
+from multidigit.evaluation.calibration import brier_score, expected_calibration_error
 from multidigit.model.heads import model_head_names
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -37,8 +37,12 @@ from multidigit._param_validation import (
 )
 from multidigit._progress import progress_bar
 from multidigit._results import Result, figure_html, html_table, to_jsonable
-from multidigit.experiments.cross_validation import CrossValidationResult, cross_validate, make_folds
 from multidigit.data import MultiDigitDataset, Split
+from multidigit.experiments.cross_validation import (
+    CrossValidationResult,
+    cross_validate,
+    make_folds,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

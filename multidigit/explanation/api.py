@@ -29,8 +29,8 @@ from multidigit._param_validation import Body, Free, Int, Number, calling, fail,
 from multidigit._results import Result, figure_html, html_table
 from multidigit.errors import ExplainerError
 from multidigit.explanation.methods.base import accepted_options, capabilities
-from multidigit.model.heads import model_head_names, predict_heads, resolve_heads
 from multidigit.explanation.registry import list_explainers, lookup_explainer
+from multidigit.model.heads import model_head_names, predict_heads, resolve_heads
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

@@ -78,7 +78,9 @@ def _validate_explainer_class(cls: Any, name: str) -> None:
             f"explainer class {cls.__qualname__} ({name!r}) has no explain(self, model, "
             "images, targets, head_index, **options) method."
         )
-    from multidigit.explanation.methods.base import capabilities  # here: base imports this module's package
+    from multidigit.explanation.methods.base import (
+        capabilities,  # here: base imports this module's package
+    )
 
     capabilities(cls)  # the declared per_head / model_level / backends are well typed
 

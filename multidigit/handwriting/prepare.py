@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from multidigit.handwriting._digits import box, find_digits
 from multidigit._param_validation import (
     Body,
     Choice,
@@ -49,6 +48,8 @@ from multidigit._param_validation import (
     validate_params,
 )
 from multidigit._results import Result, figure_html, html_table
+from multidigit.errors import DataError
+from multidigit.handwriting._digits import box, find_digits
 from multidigit.handwriting._strokes import (
     MNIST_STROKE_WIDTH,
     STROKE_LEVEL,
@@ -57,7 +58,6 @@ from multidigit.handwriting._strokes import (
     set_stroke_width,
     stroke_width,
 )
-from multidigit.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from multidigit import _defaults as D
-from multidigit.model._blocks import _augment, _conv_blocks, _dense_block, _layout, _resize, _windows
 from multidigit._param_validation import (
     Body,
     Bool,
@@ -64,6 +63,14 @@ from multidigit._param_validation import (
     validate_params,
 )
 from multidigit.errors import ModelError
+from multidigit.model._blocks import (
+    _augment,
+    _conv_blocks,
+    _dense_block,
+    _layout,
+    _resize,
+    _windows,
+)
 from multidigit.model.heads import head_names
 from multidigit.model.losses import ACTIVATIONS, LOSSES, OBJECTIVES, HeadCrossEntropy
 from multidigit.model.outputs import MultiDigitModel, ProbabilityHead

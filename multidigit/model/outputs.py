@@ -5,6 +5,7 @@ model class that hands those logits to the loss (see :mod:`multidigit.model.loss
 from __future__ import annotations
 
 from typing import Any
+
 import keras
 from keras import ops
 

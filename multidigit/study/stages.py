@@ -222,8 +222,8 @@ def stage_final(run: StudyFolder, ds: Any, best: dict[str, str], tuned: dict[str
 
 def _explain_one(run: StudyFolder, model: Any, images: Any, name: str,
                  out: dict[str, Any]) -> None:
-    from multidigit.explanation.metrics.trust import DESCRIPTIONS, verdict
     from multidigit.explanation.api import explain
+    from multidigit.explanation.metrics.trust import DESCRIPTIONS, verdict
     from multidigit.explanation.registry import get_explainer
 
     t = time.perf_counter()
@@ -276,8 +276,8 @@ def explained_images(model: Any, split: Any, n: int, pool: int = 500) -> list[di
 def stage_explain(run: StudyFolder, ds: Any) -> dict[str, Any]:
     """Every registered explainer on a few test images with different labels
     (a wrong reading among them when there is one), one figure each."""
-    from multidigit.model.build import load_model
     from multidigit.explanation.registry import list_explainers
+    from multidigit.model.build import load_model
 
     model = load_model(run.out / "model.keras")
     picked = explained_images(model, ds.test, run.config.n_explain)

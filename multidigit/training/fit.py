@@ -40,9 +40,9 @@ from multidigit._param_validation import (
     validate_params,
 )
 from multidigit._results import Result, to_jsonable
-from multidigit.training.callbacks import current_lr, format_logs, make_callbacks
-from multidigit.training.augmentation import default_augmentation
 from multidigit.data import MultiDigitDataset, Split
+from multidigit.training.augmentation import default_augmentation
+from multidigit.training.callbacks import current_lr, format_logs, make_callbacks
 from multidigit.training.schedules import PER_BATCH, SCHEDULES, ScheduleLike, schedule_function
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -210,9 +210,9 @@ def test_canvas_guide_is_not_read_as_ink(served, tmp_path):
 
 
 def test_unsure_heads_are_named_with_the_validation_threshold(tiny_model):
-    from multidigit.evaluation.calibration import confidence_threshold
     from multidigit.demo.app import _Session
     from multidigit.demo.inputs import validation_threshold
+    from multidigit.evaluation.calibration import confidence_threshold
 
     val = md.load_dataset("mini", images_per_class=2, image_size=SIZE).val
     pred = md.predict(tiny_model, val.images)

@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 import multidigit as md
-from multidigit.experiments.comparison import _activation_note, corrected_interval, corrected_ttest
 from multidigit.errors import ParameterError
+from multidigit.experiments.comparison import _activation_note, corrected_interval, corrected_ttest
 
 TINY = {"preset": "small", "filters": (8,), "dense_units": 16}
 

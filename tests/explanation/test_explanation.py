@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.explanation import registry
 from multidigit.errors import ExplainerError, ParameterError
-from multidigit.model.heads import predict_heads
+from multidigit.explanation import registry
 from multidigit.explanation.testing import check_explainer
+from multidigit.model.heads import predict_heads
 
 BUILTINS = ["saliency", "gradcam", "gradcam++", "guided_backprop", "deepdream", "rise",
             "integrated_gradients", "smoothgrad_squared", "vargrad", "occlusion",

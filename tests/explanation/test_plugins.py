@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import multidigit as md
-from multidigit.explanation import registry as ex_mod
 from multidigit.errors import ParameterError, PluginWarning
+from multidigit.explanation import registry as ex_mod
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_SRC = ROOT / "examples" / "occlusion_plugin"

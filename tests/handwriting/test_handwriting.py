@@ -7,9 +7,14 @@ import pytest
 from scipy import ndimage
 
 import multidigit as md
-from multidigit.handwriting._strokes import MNIST_STROKE_WIDTH, stroke_width
 from multidigit.evaluation.conditions import make_condition_images
-from multidigit.handwriting.prepare import THICK, DigitCountError, prepare_batch, prepare_handwriting
+from multidigit.handwriting._strokes import MNIST_STROKE_WIDTH, stroke_width
+from multidigit.handwriting.prepare import (
+    THICK,
+    DigitCountError,
+    prepare_batch,
+    prepare_handwriting,
+)
 
 
 def _page(light: bool = False, scale: int = 1) -> np.ndarray:

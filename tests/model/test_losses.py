@@ -12,7 +12,11 @@ import pytest
 
 import multidigit as md
 from multidigit.errors import ParameterError
-from multidigit.model.losses import HeadCrossEntropy, cross_entropy_from_logits, logits_from_probabilities
+from multidigit.model.losses import (
+    HeadCrossEntropy,
+    cross_entropy_from_logits,
+    logits_from_probabilities,
+)
 from multidigit.model.outputs import MultiDigitModel
 
 COMBOS = [("softmax", "categorical_crossentropy"), ("softmax", "binary_crossentropy"),

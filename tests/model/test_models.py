@@ -7,9 +7,9 @@ import pytest
 
 import multidigit as md
 from multidigit.errors import ParameterError
+from multidigit.model.build import PRESETS, conv_layer_names, last_conv_layer_name
 from multidigit.model.losses import HeadCrossEntropy
 from multidigit.model.outputs import MultiDigitModel, ProbabilityHead
-from multidigit.model.build import PRESETS, conv_layer_names, last_conv_layer_name
 
 
 def _small(**kw):

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from multidigit._param_validation import fail
-from multidigit.model.windows import windows_layer
 from multidigit.explanation.methods.base import SCORES, normalize_maps  # noqa: F401  (re-exported for the built-ins)
 from multidigit.explanation.methods.helpers import (  # noqa: F401  (the public helpers, under the built-ins' names)
     WindowView,
@@ -26,6 +25,7 @@ from multidigit.explanation.methods.helpers import (  # noqa: F401  (the public 
     target_scores,
     window_view,
 )
+from multidigit.model.windows import windows_layer
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from multidigit._param_validation import check_int, check_number
-from multidigit.model.build import last_conv_layer_name
 from multidigit.explanation.methods._common import cached, resolve_layer
 from multidigit.explanation.methods.base import Explainer
+from multidigit.model.build import last_conv_layer_name
 
 
 def _step_fn(model: Any, layer: str, channels: tuple[int, ...] | None) -> Any:

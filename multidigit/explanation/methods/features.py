@@ -13,9 +13,9 @@ import numpy as np
 
 from multidigit._param_validation import fail
 from multidigit.errors import ModelError
-from multidigit.model.build import conv_layer_names
 from multidigit.explanation.methods._common import cached, image_spec, resolve_layer
 from multidigit.explanation.methods.base import Explainer
+from multidigit.model.build import conv_layer_names
 
 
 def _first_conv(model: Any) -> str:

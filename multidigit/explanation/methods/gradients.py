@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from multidigit.model.build import last_conv_layer_name
 from multidigit.explanation.methods._common import (
     as_list,
     cached,
@@ -34,6 +33,7 @@ from multidigit.explanation.methods._common import (
     window_view,
 )
 from multidigit.explanation.methods.base import COMMON_DEFAULTS, Explainer
+from multidigit.model.build import last_conv_layer_name
 
 
 def _specs(model: Any) -> list[Any]:

@@ -33,7 +33,13 @@ from typing import Any
 import numpy as np
 
 from multidigit._param_validation import check_int, check_number
-from multidigit.explanation.methods._common import cached, head_layers, image_spec, score_model, target_scores
+from multidigit.explanation.methods._common import (
+    cached,
+    head_layers,
+    image_spec,
+    score_model,
+    target_scores,
+)
 from multidigit.explanation.methods.base import Explainer
 
 __all__ = ["OcclusionExplainer", "RISEExplainer", "score_fn", "rise_masks",

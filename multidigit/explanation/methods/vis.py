@@ -24,8 +24,6 @@ from typing import Any
 import numpy as np
 
 from multidigit._param_validation import check_int
-from multidigit.model.heads import head_output_layer
-from multidigit.model.build import last_conv_layer_name
 from multidigit.explanation.methods._common import (
     cached,
     resolve_layer,
@@ -34,6 +32,8 @@ from multidigit.explanation.methods._common import (
     windowed_model,
 )
 from multidigit.explanation.methods.base import Explainer
+from multidigit.model.build import last_conv_layer_name
+from multidigit.model.heads import head_output_layer
 
 __all__ = ["ScoreCAMExplainer", "LayerCAMExplainer", "ActivationMaximizationExplainer"]
 

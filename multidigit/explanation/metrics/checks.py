@@ -23,8 +23,6 @@ import numpy as np
 from multidigit._param_validation import Body, Bool, Choice, Int, Number, fail, validate_params
 from multidigit._results import Result, html_table
 from multidigit.explanation.api import as_image_batch, explain, resolve_targets
-from multidigit.model.heads import model_head_names, predict_heads, resolve_heads
-from multidigit.explanation.registry import lookup_explainer
 from multidigit.explanation.methods.base import capabilities
 from multidigit.explanation.metrics.localisation import (  # noqa: F401  (the metrics live side by side)
     LocalisationResult,
@@ -33,6 +31,8 @@ from multidigit.explanation.metrics.localisation import (  # noqa: F401  (the me
     relevance_mass,
     relevance_rank_accuracy,
 )
+from multidigit.explanation.registry import lookup_explainer
+from multidigit.model.heads import model_head_names, predict_heads, resolve_heads
 
 __all__ = [
     "SanityCheckResult",

@@ -216,8 +216,8 @@ def localisation(
     >>> r.pointing_game, r.relevance_mass                         # doctest: +SKIP
     """
     from multidigit.explanation.api import as_image_batch, explain
-    from multidigit.model.heads import model_head_names
     from multidigit.explanation.metrics.checks import _per_head_method, _single_head
+    from multidigit.model.heads import model_head_names
 
     h = _single_head(model, head)
     x = as_image_batch(model, images)

@@ -129,8 +129,8 @@ def verdict(method: str) -> str:
 @validate_params({})
 def attribution_methods() -> list[str]:
     """Registered explainers with per-head attribution maps (built-ins and plugins)."""
-    from multidigit.explanation.registry import list_explainers, lookup_explainer
     from multidigit.explanation.methods.base import capabilities
+    from multidigit.explanation.registry import list_explainers, lookup_explainer
 
     out = []
     for name in list_explainers():
@@ -238,8 +238,12 @@ def _score_one(model: Any, random_model: Any, x: np.ndarray, labels: np.ndarray,
                max_fraction: float, batch_size: int) -> dict[str, float]:
     from multidigit.explanation.api import explain
     from multidigit.explanation.methods.helpers import head_region
-    from multidigit.explanation.metrics.localisation import pointing_game, relevance_mass, relevance_rank_accuracy
     from multidigit.explanation.metrics.checks import faithfulness
+    from multidigit.explanation.metrics.localisation import (
+        pointing_game,
+        relevance_mass,
+        relevance_rank_accuracy,
+    )
 
     explain(model, x[:1], method, head="all", target=labels[:1], batch_size=batch_size,
             **opts)  # warm-up: tracing and sub-models are not the method's cost

@@ -14,8 +14,8 @@ import pytest
 import multidigit as md
 from multidigit.explanation.methods.integrated import make_baseline
 from multidigit.explanation.methods.perturbation import patch_positions, rise_masks
-from multidigit.model.heads import predict_heads
 from multidigit.explanation.testing import check_explainer
+from multidigit.model.heads import predict_heads
 
 H = W = 6
 ROOT = Path(__file__).resolve().parents[3]

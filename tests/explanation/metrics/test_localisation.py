@@ -7,7 +7,12 @@ import pytest
 
 import multidigit as md
 from multidigit.errors import ParameterError
-from multidigit.explanation.metrics.localisation import localisation, pointing_game, relevance_mass, relevance_rank_accuracy
+from multidigit.explanation.metrics.localisation import (
+    localisation,
+    pointing_game,
+    relevance_mass,
+    relevance_rank_accuracy,
+)
 
 BOX = np.array([[2, 2, 6, 6]])  # 16 pixels of a 10x10 map
 

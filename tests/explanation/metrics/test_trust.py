@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 import multidigit as md
-from multidigit.explanation.metrics.trust import DESCRIPTIONS, VERDICTS, attribution_methods, trust_table
+from multidigit.explanation.metrics.trust import (
+    DESCRIPTIONS,
+    VERDICTS,
+    attribution_methods,
+    trust_table,
+)
 
 
 def test_every_builtin_attribution_method_has_a_verdict_and_a_description():
