@@ -123,6 +123,16 @@ BODY_WITHOUT_ROW = {
     ("trust_table", "split"): "a Split with boxes; its images go to faithfulness's rows",
     ("trust_table", "methods"): "each name goes to faithfulness (faithfulness-method)",
     ("trust_table", "options"): "per-method options go to explain (explain-unknown-option)",
+    # localisation: the metric behind pointing_game / relevance_mass (their rows cover
+    # images, boxes, head and target); model, method and options go to explain
+    ("localisation", "model"): "any keras.Model, as explain's",
+    ("localisation", "images"): "a batch or a Split, as pointing_game's rows",
+    ("localisation", "method"): "goes to explain (explain's method rows)",
+    ("localisation", "boxes"): "checked against the images, as pointing_game's rows",
+    ("localisation", "head"): "resolved by resolve_heads, as pointing_game's rows",
+    ("localisation", "target"): "resolved by resolve_targets (its rows)",
+    ("localisation", "maps"): "maps of the head, shape-checked, as relevance_mass's rows",
+    ("localisation", "options"): "go to explain (explain-unknown-option)",
 }
 
 
