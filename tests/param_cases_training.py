@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import multidigit as md
+from multidigit.experiments.comparison import corrected_ttest
 from multidigit.training.schedules import schedule_function
 
 
@@ -99,4 +100,6 @@ CASES = [
     pytest.param(schedule_function, ("linear",), {"epochs": 3, "learning_rate": 1e-3},
                  "schedule", "'step', 'cosine', 'onecycle', 'constant'",
                  id="schedule_function-schedule"),
+    pytest.param(corrected_ttest, (np.array([0.01]), 0.5), {}, "differences",
+                 "at least 2 runs", id="corrected_ttest-differences"),
 ]
