@@ -1,5 +1,6 @@
 """Bad-argument cases of the training area (train, evaluate, predict, make_folds,
-cross_validate, compare, corrected_ttest, schedule_function, default_epochs) for the table-driven parameter test.
+cross_validate, compare, corrected_ttest, schedule_function, default_epochs) for the
+table-driven parameter test.
 
 Not collected by pytest (no ``test_`` prefix); ``tests/test_param_validation.py``
 runs them, and the integrator merges them into one table.  The checks fire before
