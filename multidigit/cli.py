@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from multidigit import _defaults as D
+from multidigit._param_validation import validate_params
 from multidigit.errors import MultidigitError
 
 __all__ = ["build_parser", "main"]
@@ -85,6 +86,7 @@ def _add_study_parser(sub: Any) -> None:
     )
 
 
+@validate_params({})
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``multidigit`` command."""
     from multidigit import __version__

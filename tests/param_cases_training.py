@@ -1,5 +1,6 @@
 """Bad-argument cases of the training area (train, evaluate, predict, make_folds,
-cross_validate, compare, schedule_function, default_epochs) for the table-driven parameter test.
+cross_validate, compare, corrected_ttest, schedule_function, default_epochs) for the
+table-driven parameter test.
 
 Not collected by pytest (no ``test_`` prefix); ``tests/test_param_validation.py``
 runs them, and the integrator merges them into one table.  The checks fire before
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 import multidigit as md
+from multidigit.experiments.comparison import corrected_ttest
 from multidigit.training.schedules import schedule_function
 
 
@@ -99,4 +101,6 @@ CASES = [
     pytest.param(schedule_function, ("linear",), {"epochs": 3, "learning_rate": 1e-3},
                  "schedule", "'step', 'cosine', 'onecycle', 'constant'",
                  id="schedule_function-schedule"),
+    pytest.param(corrected_ttest, (np.array([0.01]), 0.5), {}, "differences",
+                 "at least 2 runs", id="corrected_ttest-differences"),
 ]

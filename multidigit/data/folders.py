@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from multidigit._param_validation import Free, validate_params
 from multidigit._progress import progress_bar
 from multidigit.data import cache
 from multidigit.data._warn import warn_user
@@ -201,6 +202,7 @@ def load_folder(
     return arrays, {"cached": False}
 
 
+@validate_params({"paths": Free("file and folder paths; a missing one raises DataError")})
 def iter_image_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Expand files and folders into a sorted list of image files.
 

@@ -82,6 +82,7 @@ class DemoDependencyError(MultidigitError, ImportError):
     """The optional ``demo`` extra (Gradio) is not installed."""
 
 
+@validate_params({})
 def require_gradio() -> Any:
     """Import and return :mod:`gradio`, or say how to install it.
 

@@ -21,12 +21,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from multidigit._param_validation import Free, Int, Number, validate_params
+
 __all__ = ["ECE_BINS", "brier_score", "expected_calibration_error", "confidence_threshold"]
 
 #: Equal-width confidence bins of the expected calibration error (as Guo et al. 2017).
 ECE_BINS = 15
 
 
+_PROBS = Free("an (N, classes) array of probabilities; NumPy checks it")
+_LABELS = Free("the (N,) true class indices; NumPy checks them")
+
+
+@validate_params({"probabilities": _PROBS, "labels": _LABELS})
 def brier_score(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """Mean over images of ``sum_k (p_k - y_k)^2`` (one-hot ``y``): 0 is perfect.
 
@@ -39,6 +46,7 @@ def brier_score(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.sum((p - y) ** 2, axis=1)))
 
 
+@validate_params({"probabilities": _PROBS, "labels": _LABELS, "n_bins": Int(min=1)})
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
                                n_bins: int = ECE_BINS) -> float:
     """``sum_b |B_b| / N * |accuracy(B_b) - confidence(B_b)|`` over equal-width bins.
@@ -60,6 +68,11 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
     return float(total)
 
 
+@validate_params({
+    "probabilities": Free("an (N, classes) or (N, heads, classes) array; NumPy checks it"),
+    "labels": Free("the (N,) or (N, heads) true class indices; NumPy checks them"),
+    "max_error": Number(min=0, max=1),
+})
 def confidence_threshold(probabilities: np.ndarray, labels: np.ndarray,
                          max_error: float = 0.01) -> float:
     """The lowest top probability above which at most ``max_error`` of readings are wrong.

@@ -57,6 +57,7 @@ CONDITIONS = ("control", "shift_4", "shift_exactly_4", "shift_8", "shift_exactly
 _DRAW = 4  # the drawn conditions are composed at 4x (336 px for 84), like the demo's canvas
 
 
+@validate_params({"digits": Body("None or (images, labels) of single 28x28 digits")})
 def digit_pool(digits: tuple[np.ndarray, np.ndarray] | None = None) -> list[np.ndarray]:
     """Per digit class, the ``(M, 28, 28)`` uint8 test digits (default: ``mini``'s pool)."""
     if digits is None:

@@ -30,7 +30,9 @@ from multidigit._param_validation import (
     Body,
     Bool,
     Choice,
+    Free,
     Int,
+    Number,
     check_choice,
     fail,
     validate_params,
@@ -59,6 +61,11 @@ def _corrected_sd(x: np.ndarray, test_train_ratio: float) -> float:
     return math.sqrt(float(np.var(x, ddof=1)) * (1.0 / len(x) + test_train_ratio))
 
 
+_RATIO = Number(min=0)  # n_test / n_train of the folds
+
+
+@validate_params({"differences": Body("an array of at least 2 paired score differences"),
+                  "test_train_ratio": _RATIO})
 def corrected_ttest(differences: np.ndarray, test_train_ratio: float) -> tuple[float, float]:
     """Corrected resampled t-test (Nadeau and Bengio 2003) of paired score differences.
 
@@ -87,7 +94,7 @@ def corrected_ttest(differences: np.ndarray, test_train_ratio: float) -> tuple[f
 
     d = np.asarray(differences, dtype=np.float64)
     if len(d) < 2:
-        raise fail("differences", "at least 2 runs", len(d), "corrected_ttest")
+        raise fail("differences", "at least 2 runs", len(d))
     sd = _corrected_sd(d, test_train_ratio)
     if sd == 0:
         mean = float(np.mean(d))
@@ -96,6 +103,12 @@ def corrected_ttest(differences: np.ndarray, test_train_ratio: float) -> tuple[f
     return t, float(2 * stats.t.sf(abs(t), len(d) - 1))
 
 
+@validate_params({
+    "x": Free("an array of run scores; fewer than 2 give (nan, nan)"),
+    "test_train_ratio": _RATIO,
+    "level": Number(min=0, max=1, min_inclusive=False, max_inclusive=False),
+    "scale": Choice(("linear", "logit")),
+})
 def corrected_interval(x: np.ndarray, test_train_ratio: float, level: float = 0.95,
                        scale: str = "linear") -> tuple[float, float]:
     """A ``level`` t interval for the mean of run scores with the corrected variance.
@@ -127,7 +140,6 @@ def corrected_interval(x: np.ndarray, test_train_ratio: float, level: float = 0.
     from scipy import stats
     from scipy.special import expit, logit
 
-    check_choice("scale", scale, ("linear", "logit"), "corrected_interval")
     x = np.asarray(x, dtype=np.float64)
     if len(x) < 2:
         return (float("nan"), float("nan"))

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from multidigit._param_validation import Body, Free, validate_params
 from multidigit.errors import ExplainerError
 from multidigit.explanation.methods.base import capabilities
 
@@ -140,6 +141,10 @@ def _check_unchanged(label: str, failures: _Failures, before: Any, after: Any) -
             "explain(); the model must not be modified.")
 
 
+@validate_params({
+    "explainer": Body("an explainer class or instance (every broken rule is listed)"),
+    "options": Free("None or keyword options for explain(); failures are listed"),
+})
 def check_explainer(explainer: Any, *, options: dict[str, Any] | None = None) -> None:
     """Check that an explainer class honours the :class:`~multidigit.Explainer` contract.
 

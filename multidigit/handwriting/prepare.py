@@ -346,6 +346,12 @@ def prepare_handwriting(image: Any, n_digits: int = 3, *, invert: Any = "auto",
                          ink=ink.astype(np.float32))
 
 
+@validate_params({
+    "images": Body("one picture, a batch (N, H, W[, C]) or a list of pictures"),
+    "n_digits": Int(min=1, max=5),
+    "invert": Choice(("auto", True, False)),
+    "image_size": Shape(2),
+})
 def prepare_batch(images: Any, n_digits: int = 3, *, invert: Any = "auto",
                   image_size: tuple[int, int] = (84, 84)) -> np.ndarray:
     """:func:`prepare_handwriting` on each picture: a float32 ``(N, H, W)`` batch.

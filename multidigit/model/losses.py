@@ -52,7 +52,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from multidigit._param_validation import check_choice
+from multidigit._param_validation import Choice, Free, check_choice, validate_params
 
 __all__ = [
     "ACTIVATIONS",
@@ -84,6 +84,13 @@ def _log1m_softmax(z: Any) -> Any:
     return ops.logsumexp(others, axis=-1) - ops.logsumexp(z, axis=-1, keepdims=True)
 
 
+# Declared although the losses run inside Keras' compiled train step: the rules run in
+# Python, once per trace (not per step), and only on the two option strings.
+_TENSOR = Free("an array or tensor; Keras ops check its shape and dtype")
+
+
+@validate_params({"y_true": _TENSOR, "logits": _TENSOR, "activation": Choice(ACTIVATIONS),
+                  "loss": Choice(LOSSES)})
 def cross_entropy_from_logits(y_true: Any, logits: Any, activation: str, loss: str) -> Any:
     """Per-image cross-entropy ``loss`` of ``activation(logits)`` against ``y_true``.
 
@@ -109,8 +116,6 @@ def cross_entropy_from_logits(y_true: Any, logits: Any, activation: str, loss: s
     >>> round(float(cross_entropy_from_logits(y, z, "softmax", "categorical_crossentropy")[0]), 4)
     1.0986
     """
-    check_choice("activation", activation, ACTIVATIONS, "cross_entropy_from_logits")
-    check_choice("loss", loss, LOSSES, "cross_entropy_from_logits")
     z = ops.convert_to_tensor(logits)
     y = ops.cast(ops.convert_to_tensor(y_true), z.dtype)
     if activation == "softmax":
@@ -128,6 +133,7 @@ def cross_entropy_from_logits(y_true: Any, logits: Any, activation: str, loss: s
     return -ops.mean(y * log_p + (1.0 - y) * log_q, axis=-1)
 
 
+@validate_params({"probabilities": _TENSOR, "activation": Choice(ACTIVATIONS)})
 def logits_from_probabilities(probabilities: Any, activation: str) -> Any:
     """Logits that give back ``probabilities`` (clipped where they saturated).
 
@@ -141,7 +147,6 @@ def logits_from_probabilities(probabilities: Any, activation: str) -> Any:
     >>> [round(float(v), 4) for v in np.asarray(logits_from_probabilities(p, "sigmoid"))[0]]
     [-1.0986, 1.0986]
     """
-    check_choice("activation", activation, ACTIVATIONS, "logits_from_probabilities")
     p = ops.convert_to_tensor(probabilities)
     # float32's smallest normal number and its largest value below 1: every output a
     # float32 head can give maps to a finite logit, the unsaturated ones exactly

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from multidigit._param_validation import Int, validate_params
+
 __all__ = ["default_augmentation"]
 
 
+@validate_params({"seed": Int(min=0)})
 def default_augmentation(seed: int) -> Any:
     """Small shifts and zooms: digits are upright, so no flips or large rotations."""
     import keras

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from multidigit._param_validation import Bool, Free, validate_params
+from multidigit._param_validation import Bool, Check, Free, fail, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -29,6 +29,14 @@ __all__ = [
 ]
 
 
+def _check_compiled(model: Any) -> None:
+    # duck-typed (no Keras import): what current_lr reads is the optimizer
+    if getattr(model, "optimizer", None) is None:
+        raise fail("model", "a compiled keras.Model (one with an optimizer)",
+                   type(model).__name__)
+
+
+@validate_params({"model": Check(_check_compiled, invalid="not a model")})
 def current_lr(model: keras.Model) -> float:
     """The optimizer's learning rate as a Python float."""
     from keras import ops
@@ -235,6 +243,7 @@ def _atomic_csv(keras: Any) -> type:
     return AtomicCSVLogger
 
 
+@validate_params({})
 def make_callbacks() -> dict[str, type]:
     """The callback classes by name (defined lazily: importing Keras is slow)."""
     import keras

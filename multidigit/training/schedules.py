@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from multidigit._param_validation import fail
+from multidigit._param_validation import Body, Int, Number, fail, validate_params
 
 __all__ = [
     "ONECYCLE_PEAK",
@@ -82,6 +82,11 @@ def _checked_callable(schedule: Callable[..., Any], base: float) -> Callable[[fl
     return lr_at
 
 
+@validate_params({
+    "schedule": Body("one of SCHEDULES or a callable f(epoch, lr) -> lr"),
+    "epochs": Int(min=1),
+    "learning_rate": Number(min=0),
+})
 def schedule_function(
     schedule: ScheduleLike, *, epochs: int, learning_rate: float
 ) -> Callable[[float], float]:

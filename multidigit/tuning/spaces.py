@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from multidigit._param_validation import check_choice, fail
+from multidigit._param_validation import Body, check_choice, fail, validate_params
 from multidigit.errors import ParameterError
 
 __all__ = ["SEARCH_SPACES", "check_search_space", "model_kwargs"]
@@ -90,6 +90,7 @@ def _bad(key: str, problem: str) -> ParameterError:
     return ParameterError(f"search_space entry {key!r}: {problem}")
 
 
+@validate_params({"space": Body("a name of SEARCH_SPACES or a dict of hyperparameters")})
 def check_search_space(space: str | Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Validate a search space (a name of :data:`SEARCH_SPACES` or a dict).
 
@@ -209,6 +210,7 @@ def plain(v: Any) -> Any:
     return v
 
 
+@validate_params({"values": Body("a dict of hyperparameter values")})
 def model_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
     """Translate hyperparameter values into :func:`multidigit.build_model` arguments.
 
@@ -219,7 +221,7 @@ def model_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(values, Mapping):
         raise fail("values", "a dict of hyperparameter values such as "
-                   "TuneResult.best_hyperparameters", values, "model_kwargs")
+                   "TuneResult.best_hyperparameters", values)
     kw: dict[str, Any] = {}
     n_conv = sum(1 for k in values if _CONV.match(k))
     if n_conv:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from multidigit._param_validation import check_bool, check_choice
+from multidigit._param_validation import Body, check_bool, check_choice, validate_params
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -181,6 +181,8 @@ class Capabilities:
 _DECLARED = ("per_head", "model_level", "backends")
 
 
+@validate_params({"explainer": Body("an Explainer class or instance (ExplainerError if "
+                                     "its declarations have the wrong type)")})
 def capabilities(explainer: Any) -> Capabilities:
     """The :class:`Capabilities` that ``explainer`` (class or instance) declares.
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from multidigit._param_validation import Body, Check, Choice, Free, Int, fail, validate_params
 from multidigit.model.heads import head_output_layer, model_head_names
 from multidigit.model.windows import windows_layer
 
@@ -48,6 +49,20 @@ __all__ = ["WindowView", "window_view", "score_model", "head_layers", "target_sc
 _CACHE: "weakref.WeakKeyDictionary[Any, dict[Any, Any]]" = weakref.WeakKeyDictionary()
 
 
+def _check_callable(factory: Any) -> None:
+    if not callable(factory):
+        raise fail("factory", "a callable (called once, with no arguments)", factory)
+
+
+#: the user's model: any keras.Model; one without digit_k heads fails in the body
+_MODEL = Body("a keras.Model with digit_k heads")
+
+
+@validate_params({
+    "model": Free("any object; one that cannot be weakly referenced is not cached"),
+    "key": Free("any hashable value"),
+    "factory": Check(_check_callable, invalid=42),
+})
 def cached(model: Any, key: Any, factory: Callable[[], Any]) -> Any:
     """``factory()``, memoised per ``(model, key)`` and freed with the model.
 
@@ -96,6 +111,7 @@ class WindowView(NamedTuple):
     size: tuple[int, int]
 
 
+@validate_params({"model": _MODEL})
 def window_view(model: "keras.Model") -> WindowView | None:
     """How a model with a ``digit_windows`` layer sees an image, and the way back.
 
@@ -159,6 +175,11 @@ def window_view(model: "keras.Model") -> WindowView | None:
     return cached(model, "window_view", build)
 
 
+@validate_params({
+    "model": _MODEL,
+    "layer": Body("None or a layer name (Keras' get_layer refuses an unknown one)"),
+    "owner": Free("None or any object to cache the sub-model on"),
+})
 def score_model(model: "keras.Model", layer: str | None = None, owner: Any = None) -> Any:
     """A sub-model ``x -> [layer output,] input features of every head``.
 
@@ -207,6 +228,7 @@ def score_model(model: "keras.Model", layer: str | None = None, owner: Any = Non
                   build)
 
 
+@validate_params({"model": _MODEL})
 def head_layers(model: "keras.Model") -> list[Any]:
     """The output layers of every head, in head order.
 
@@ -220,6 +242,14 @@ def head_layers(model: "keras.Model") -> list[Any]:
     return [head_output_layer(model, k) for k in range(len(model_head_names(model)))]
 
 
+# called while a compiled function is traced (its rules run then, not per step)
+@validate_params({
+    "heads": Free("the output of head_layers"),
+    "features": Free("the output of score_model; TensorFlow checks the shapes"),
+    "score": Choice(("logit", "probability")),
+    "head": Free("a head index or a scalar tensor; tf.gather checks it"),
+    "targets": Free("(n,) digit indices or a tensor; tf.gather checks them"),
+})
 def target_scores(heads: Sequence[Any], features: Sequence[Any], score: str, head: Any,
                   targets: Any) -> Any:
     """Score ``(n,)`` of digit ``targets`` on head ``head``, from the heads' features.
@@ -284,6 +314,11 @@ def as_list(outputs: Any) -> list[Any]:
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
+@validate_params({
+    "model": _MODEL,
+    "images": Free("an (n, H, W[, C]) batch; NumPy checks it"),
+    "head_index": Int(min=0),
+})
 def head_region(model: "keras.Model", images: Any, head_index: int) -> np.ndarray:
     """Where head ``head_index`` reads, as a ``(n, H, W)`` mask in [0, 1].
 
