@@ -90,15 +90,15 @@ class Explainer:
         takes, with its defaults; handled by :meth:`explain` and :meth:`finish`.
     """
 
-    #: Registry name (set by :func:`~multidigit.register_explainer` if left empty).
+    # Registry name (set by :func:`~multidigit.register_explainer` if left empty).
     name: ClassVar[str] = ""
-    #: The result depends on the head and the target digit: maps ``(n, H, W)``.
+    # The result depends on the head and the target digit: maps ``(n, H, W)``.
     per_head: ClassVar[bool] = True
-    #: The result describes the whole model, not the images (overrides ``per_head``).
+    # The result describes the whole model, not the images (overrides ``per_head``).
     model_level: ClassVar[bool] = False
-    #: Keras backends the explainer works with; empty means any.
+    # Keras backends the explainer works with; empty means any.
     backends: ClassVar[tuple[str, ...]] = ()
-    #: The shared options this explainer takes, with its defaults.
+    # The shared options this explainer takes, with its defaults.
     common_options: ClassVar[dict[str, Any]] = {}
 
     def explain(
