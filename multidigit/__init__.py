@@ -15,9 +15,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import os as _os
-from typing import Any
 
 # Quieten TensorFlow's C++ start-up chatter unless the user chose a level.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -46,6 +44,8 @@ from multidigit._moved import MOVED as _MOVED  # noqa: E402
 from multidigit._moved import install as _install_moved  # noqa: E402
 
 _install_moved()
+
+from multidigit._lazy import attach as _attach  # noqa: E402
 
 # name -> sub-module that defines it
 _LAZY: dict[str, str] = {
@@ -132,16 +132,5 @@ _PUBLIC_MODULES = (
 )
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        if name in _SUBMODULES or f"{__name__}.{name}" in _MOVED:
-            return importlib.import_module(f".{name}", __name__)
-        raise AttributeError(f"module 'multidigit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, _ = _attach(
+    __name__, _LAZY, _SUBMODULES, fallback=lambda name: f"{__name__}.{name}" in _MOVED)

@@ -91,3 +91,12 @@ def test_every_moved_path_imports_in_a_fresh_process_and_exists_once():
         relative = Path(*old.split(".")[1:])
         assert not (PACKAGE / f"{relative}.py").exists(), f"{old}: the old file must be gone"
         assert not (PACKAGE / relative / "__init__.py").exists(), old
+
+
+def test_the_table_points_forward_only():
+    """An entry never maps a path to itself (the finder would warn and loop) nor to
+    another old path (a chain: users would be sent to a path that moved too)."""
+    for old, new in _moved.MOVED.items():
+        assert old != new, f"{old} moves to itself"
+        assert new not in _moved.MOVED, f"{old} -> {new}, which moved too"
+        assert old.startswith("multidigit.") and new.startswith("multidigit."), (old, new)

@@ -28,8 +28,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from multidigit._lazy import attach
 
 # name -> sub-module that defines it
 _LAZY: dict[str, str] = {
@@ -43,16 +42,4 @@ _LAZY: dict[str, str] = {
     "run_study": "runner",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

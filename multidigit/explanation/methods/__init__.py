@@ -36,9 +36,7 @@ and the public helpers of :mod:`multidigit.explanation.methods.helpers` (:func:`
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from multidigit._lazy import attach
 from multidigit.explanation.registry import BUILTINS
 
 # name -> module: the classes come from the registry's dotted paths; the metrics are
@@ -61,17 +59,4 @@ _LAZY: dict[str, str] = {
         "head_region", "cached")},
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
