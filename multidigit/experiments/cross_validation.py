@@ -308,11 +308,12 @@ def cross_validate(
         epochs = default_epochs(round(np.mean([len(tr) for tr, _ in fold_list])), batch_size)
     results: list[dict[str, Any]] = []
     histories: list[TrainingHistory] = []
+    traced: list[Any] = []  # the model whose train / test steps Keras has traced
     with progress_bar(progress,
                       f"{len(fold_list)}-fold CV", len(fold_list)) as advance:
         for i, (tr, va) in enumerate(fold_list):
             metrics, hist = _run_fold(split, tr, va, int(seed) + i, model_params, tparams,
-                                      epochs=epochs, batch_size=batch_size)
+                                      epochs=epochs, batch_size=batch_size, traced=traced)
             results.append({"fold": i, **metrics})
             histories.append(hist)
             advance(1)
@@ -365,15 +366,53 @@ def _cv_params(model_params: Mapping[str, Any] | None,
     return model_params, tparams
 
 
+def _into_traced(traced: list[Any], fresh: Any) -> Any:
+    """The model a fold trains: ``fresh`` itself, or the model an earlier fold of this
+    call trained, holding ``fresh``'s state (weights, random-layer seeds, a new optimiser).
+
+    Why: Keras traces a model's train and test steps on first use, about 4 s of
+    one core a model on a 2-core CPU (``benchmarks/profile_overhead.py``: a quarter of
+    a 2-epoch fold of the study); the folds of one call build the same network, so
+    they share one trace.  The fold trains exactly as a fresh model would (same
+    variables, same compiled step: ``tests/experiments/test_cross_validation.py``).
+    """
+    if not traced:
+        traced.append(fresh)
+        return fresh
+    model = traced[0]
+    mine, theirs = model.variables, fresh.variables
+
+    def settings(optimizer: Any) -> dict[str, Any]:
+        return {k: v for k, v in optimizer.get_config().items() if k != "name"}
+
+    same = (len(mine) == len(theirs)
+            and all(a.shape == b.shape and a.dtype == b.dtype for a, b in zip(mine, theirs))
+            and type(model.optimizer) is type(fresh.optimizer)
+            and settings(model.optimizer) == settings(fresh.optimizer))
+    if not same:  # a different network (never within one call): trace it anew
+        traced[0] = fresh
+        return fresh
+    for a, b in zip(mine, theirs):
+        a.assign(b)
+    learning_rate = float(np.asarray(fresh.optimizer.learning_rate))
+    for v in model.optimizer.variables:  # Adam's moments and step count start at 0
+        v.assign(np.zeros(v.shape, v.dtype))
+    model.optimizer.learning_rate = learning_rate
+    return model
+
+
 def _run_fold(split: Split, tr: np.ndarray, va: np.ndarray, fold_seed: int,
               model_params: dict[str, Any], tparams: dict[str, Any], *, epochs: int,
-              batch_size: int) -> tuple[dict[str, Any], TrainingHistory]:
+              batch_size: int, traced: list[Any] | None = None,
+              ) -> tuple[dict[str, Any], TrainingHistory]:
     """Build, train and evaluate one fold's model; its metrics and history."""
     from multidigit.model.build import build_model
 
     tr_split, va_split = split.subset(tr, "train"), split.subset(va, "val")
     model = build_model(**model_params, input_shape=split.image_shape,
                         n_digits=split.n_digits, seed=fold_seed)
+    if traced is not None:
+        model = _into_traced(traced, model)
     hist = train(model, tr_split, validation=va_split, epochs=epochs, batch_size=batch_size,
                  seed=fold_seed, **tparams)
     res = evaluate(model, va_split)

@@ -72,6 +72,7 @@ def cross_validation(cv: dict[str, Any], fig: Any) -> dict[str, Any]:
         rows.append([name, *(show(v) for v in values), show(sum(values) / len(values)), ci])
     header = ["metric", *(f"fold {f['fold'] + 1}" for f in folds), "mean", "95 % interval"]
     return {"rows": rows, "header": header, "k": cv.get("k"),
+            "reused": cv.get("reused") == "compare",
             "model": _params(cv.get("model_params") or {}),
             "figure": fig(cv["figures"].get("learning_curves"),
                           "learning curves of the folds: training solid, validation dashed")}

@@ -107,7 +107,7 @@ STAGE_TABLE: tuple[Stage, ...] = (
     Stage("compare", "Output activation x loss", 0.35, "stage_compare",
           data="experiment", progress=True, section="compare"),
     Stage("cross_validation", "Cross-validation of the chosen combination", 0.15,
-          "stage_cv", needs=("compare",), inputs=("compare.best",), data="experiment",
+          "stage_cv", needs=("compare",), inputs=("compare",), data="experiment",
           progress=True, section="cross_validation"),
     Stage("tuning", "Tuning", 0.15, "stage_tuning", needs=("compare",),
           inputs=("compare.best",), data="experiment", progress=True, section="tuning",

@@ -110,3 +110,24 @@ def test_precomputed_folds_are_checked(tiny_ds, folds, message):
     with pytest.raises(md.ParameterError, match=message):
         md.cross_validate(tiny_ds.train.subset(np.arange(40)), folds=folds, epochs=1,
                           model_params={"preset": "small"})
+
+
+def test_folds_sharing_one_traced_model_train_as_fresh_models(tiny_ds, monkeypatch):
+    """The folds of one call reuse the first fold's traced model (its state replaced by
+    a fresh build's: weights, BatchNorm statistics, random-layer seeds, a new Adam):
+    every fold's numbers are those of a model built and traced for it alone."""
+    from multidigit.experiments import cross_validation as cv_module
+
+    params = {"filters": (4, 8), "dense_units": 8}  # the default preset: random layers
+    real, used = cv_module._into_traced, []
+    monkeypatch.setattr(cv_module, "_into_traced",
+                        lambda traced, fresh: used.append(real(traced, fresh)) or used[-1])
+    shared = md.cross_validate(tiny_ds, k=3, epochs=1, model_params=params, seed=3)
+    assert len(used) == 3 and len({id(m) for m in used}) == 1  # one model, traced once
+    monkeypatch.setattr(cv_module, "_into_traced", lambda traced, fresh: fresh)
+    fresh = md.cross_validate(tiny_ds, k=3, epochs=1, model_params=params, seed=3)
+    for a, b in zip(shared.folds, fresh.folds):
+        for key in ("loss", "mean_digit_accuracy", "whole_accuracy", "mean_ece"):
+            assert a[key] == pytest.approx(b[key], rel=1e-6, abs=1e-9), (a["fold"], key)
+    assert shared.histories[2].history["loss"] == pytest.approx(
+        fresh.histories[2].history["loss"], rel=1e-6)

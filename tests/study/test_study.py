@@ -34,6 +34,8 @@ def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
         S.run_study(out=out, config=_tiny_config())
     done = sorted(p.stem for p in (out / "stages").glob("*.json"))
     assert done == ["compare", "config", "cross_validation", "data"]
+    cv = json.loads((out / "stages" / "cross_validation.json").read_text())
+    assert cv["reused"] == "compare"  # the quick settings repeat the comparison's run
     assert not (out / "metrics.json").exists()
     before = {p.name: p.stat().st_mtime_ns for p in (out / "stages").glob("*.json")}
 
@@ -68,6 +70,40 @@ def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
     # other settings in the same folder: a clear error, not silent mixing
     with pytest.raises(MultidigitError, match="--restart"):
         S.run_study(out=out, config=_tiny_config(seed=1))
+
+
+def test_cv_stage_reports_the_comparisons_run_and_it_is_what_training_gives(tmp_path):
+    """With the default settings the cross-validation stage is the comparison's run of
+    the winner (not trained again); training it afresh gives the same folds; a run with
+    other settings is not reused."""
+    from dataclasses import replace
+
+    from multidigit.experiments.comparison import compare
+    from multidigit.study.folder import StudyFolder
+
+    cfg = _tiny_config(filters=(4, 8), dense_units=8)
+    ds = stages.experiment_data(stages.load_data(cfg), cfg.experiment_images_per_class)
+    best = {"activation": "softmax", "loss": "binary_crossentropy"}
+    res = compare(ds, activations=[best["activation"]], losses=[best["loss"]],
+                  k=cfg.compare_k, model_params=cfg.model_params(), epochs=cfg.compare_epochs,
+                  batch_size=cfg.experiment_batch_size, seed=cfg.seed,
+                  train_params={"schedule": cfg.schedule})  # as stage_compare calls it
+    done = {**res.to_dict(), "best": best}
+
+    reused = stages.stage_cv(StudyFolder(tmp_path / "a", cfg), ds, done, False)
+    assert reused["reused"] == "compare"
+    assert (tmp_path / "a" / "figures" / "learning_curves.png").is_file()
+    trained = stages.stage_cv(StudyFolder(tmp_path / "b", cfg), ds, {"best": best, "cv": {}},
+                              False)  # nothing to reuse: it trains
+    assert "reused" not in trained
+    assert [f["mean_digit_accuracy"] for f in trained["folds"]] == pytest.approx(
+        [f["mean_digit_accuracy"] for f in reused["folds"]], abs=1e-9)
+
+    params = {**cfg.model_params(), **best}
+    assert stages._compare_run_of(cfg, done, params) is not None
+    for other in (replace(cfg, cv_epochs=cfg.compare_epochs + 1), replace(cfg, cv_k=3),
+                  replace(cfg, seed=cfg.seed + 1)):
+        assert stages._compare_run_of(other, done, params) is None
 
 
 def test_quick_and_default_configs_differ():
