@@ -167,7 +167,7 @@ def test_readme_study_then_demo_then_a_reading_over_http(tmp_path):
         assert any(isinstance(o, str) and "true label" in o for o in out), out
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
+        proc.wait(timeout=HANG)
 
 
 # ------------------------------------------------------- every documented command has a home

@@ -153,7 +153,7 @@ def test_experiments_read_the_first_images_of_each_combination():
                  if list(full.label_ids[:i]).count(lab) < 2]
         np.testing.assert_array_equal(cut.images, full.images[first])
     assert stages.experiment_data(ds, None) is ds
-    assert S.StudyConfig.make().experiment_images_per_class == 4
+    assert S.StudyConfig.make().experiment_images_per_class == 3
     assert S.StudyConfig.make(quick=True).experiment_images_per_class is None
 
 
