@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -76,28 +74,9 @@ def test_filtered_stderr_passes_the_lines_on_an_exception(capfd):
     assert capfd.readouterr().err == "why it failed\n"
 
 
-@pytest.mark.slow
-def test_study_console_has_no_tensorflow_chatter(tmp_path):
-    """The whole --quick study in a subprocess, as a user runs it (about a minute)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "MPLBACKEND": "Agg"}
-    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user's shell has it
-    proc = subprocess.run(
-        [sys.executable, "-m", "multidigit", "study", "--quick", "--out",
-         str(tmp_path / "study")],
-        capture_output=True, text=True, env=env, timeout=1800, cwd=tmp_path, check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    for word in ("oneDNN", "absl", "port.cc", "Traceback"):
-        assert word not in proc.stderr, proc.stderr
-    assert "stage 6/6: explain" in proc.stderr
-    assert "per-digit accuracy" in proc.stderr and "report.html" in proc.stderr
-    # tables and messages fit 80 columns; a path is never split (the terminal wraps it
-    # visually, a copy gets it whole), so a line may be longer only by its last word, a path
-    lines = (proc.stdout + proc.stderr).splitlines()
-    too_wide = [ln for ln in lines if len(ln) > 80
-                and not (len(ln.rsplit(" ", 1)[0]) <= 80 and "/" in ln.rsplit(" ", 1)[-1])]
-    assert not too_wide, too_wide
-    assert f"report: {tmp_path / 'study' / 'report.html'}" in proc.stderr
+# The console of a whole `multidigit study --quick` in a fresh process (no TensorFlow
+# chatter, 80 columns) is checked with README's study -> demo journey
+# (tests/test_user_journeys.py), which runs that very command.
 
 
 # ---------------------------------------------------------------- issue 26

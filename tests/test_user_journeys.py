@@ -143,13 +143,36 @@ def _wait_for(port: int, proc: subprocess.Popen) -> None:
     raise AssertionError("the demo never listened")
 
 
+def _check_study_console(proc: subprocess.CompletedProcess, out: Path) -> None:
+    """No TensorFlow chatter; tables and messages fit 80 columns; a path is never split
+    (the terminal wraps it visually, a copy gets it whole), so a line may be longer only
+    by its last word, a path."""
+    for word in ("oneDNN", "absl", "port.cc", "Traceback"):
+        assert word not in proc.stderr, proc.stderr
+    assert "stage 6/6: explain" in proc.stderr
+    assert "per-digit accuracy" in proc.stderr and "report.html" in proc.stderr
+    lines = (proc.stdout + proc.stderr).splitlines()
+    too_wide = [ln for ln in lines if len(ln) > 80
+                and not (len(ln.rsplit(" ", 1)[0]) <= 80 and "/" in ln.rsplit(" ", 1)[-1])]
+    assert not too_wide, too_wide
+    assert f"report: {out / 'report.html'}" in proc.stderr
+
+
 @pytest.mark.slow
 def test_readme_study_then_demo_then_a_reading_over_http(tmp_path):
-    """README's "Try it live": the study writes a model, the demo serves it, a browser
-    (gradio_client) gets a reading; each command is its own process."""
+    """README's "Try it live": the study writes a model (its console as a user sees it),
+    the demo serves it, a browser (gradio_client) gets a reading; each command is its
+    own process."""
     pytest.importorskip("gradio")
     gradio_client = pytest.importorskip("gradio_client")
-    _cli("study", "--quick", "--out", "multidigit-study", cwd=tmp_path)
+    # as a user's shell runs it: no TF_CPP_MIN_LOG_LEVEL, an 80-column terminal
+    env = {**_env(), "COLUMNS": "80"}
+    env.pop("TF_CPP_MIN_LOG_LEVEL")
+    study = subprocess.run([sys.executable, "-m", "multidigit", "study", "--quick", "--out",
+                            "multidigit-study"], cwd=tmp_path, env=env, text=True,
+                           capture_output=True, timeout=HANG)
+    assert study.returncode == 0, study.stderr[-3000:]
+    _check_study_console(study, Path("multidigit-study"))  # the path as typed
     assert (tmp_path / "multidigit-study" / "report.html").exists()
     metrics = json.loads((tmp_path / "multidigit-study" / "metrics.json").read_text())
     accuracy = metrics["final"]["test"]["mean_digit_accuracy"]

@@ -101,22 +101,24 @@ class Stage:
             raise ValueError(f"stage {self.name!r}: weight must be >= 0, not {self.weight!r}")
 
 
-#: The stages of a study, in the order they run.
+#: The stages of a study, in the order they run.  Weights: each stage's share of the
+#: default run (2026-12-04, benchmarks/README.md, "The study on both instruction sets";
+#: the cross-validation reuses the comparison's run with the default settings).
 STAGE_TABLE: tuple[Stage, ...] = (
-    Stage("data", "Data", 0.02, "stage_data", section="data", fingerprint=True),
-    Stage("compare", "Output activation x loss", 0.35, "stage_compare",
+    Stage("data", "Data", 0.01, "stage_data", section="data", fingerprint=True),
+    Stage("compare", "Output activation x loss", 0.29, "stage_compare",
           data="experiment", progress=True, section="compare"),
-    Stage("cross_validation", "Cross-validation of the chosen combination", 0.15,
+    Stage("cross_validation", "Cross-validation of the chosen combination", 0.02,
           "stage_cv", needs=("compare",), inputs=("compare",), data="experiment",
           progress=True, section="cross_validation"),
-    Stage("tuning", "Tuning", 0.15, "stage_tuning", needs=("compare",),
+    Stage("tuning", "Tuning", 0.10, "stage_tuning", needs=("compare",),
           inputs=("compare.best",), data="experiment", progress=True, section="tuning",
           writes=("tuning/",)),
     Stage("final", "Final model: trained on train + validation, evaluated once on test",
-          0.28, "stage_final", needs=("compare", "tuning"),
+          0.50, "stage_final", needs=("compare", "tuning"),
           inputs=("compare.best", "tuning"), progress=True, section="final",
           writes=("model.keras",)),
-    Stage("explain", "Explanations of test images", 0.05, "stage_explain",
+    Stage("explain", "Explanations of test images", 0.08, "stage_explain",
           needs=("final",), section="explain"),
 )
 
