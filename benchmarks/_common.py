@@ -94,3 +94,15 @@ def probe_run(model, ds, cfg: dict) -> None:
           f"wall {wall:.0f} ips {h.images_per_second:.0f} train {tr:.4f}",
           [round(a, 4) for a in r.digit_accuracy],
           f"mean {r.mean_digit_accuracy:.4f} whole {r.whole_accuracy:.4f}", flush=True)
+
+
+def set_threads(spec: str | None) -> None:
+    """``"intra,inter"``: TensorFlow's op threads (before any op runs); None: its own
+    choice (the benchmarks' ``--threads``)."""
+    if not spec:
+        return
+    import tensorflow as tf
+
+    intra, inter = (int(v) for v in spec.split(","))
+    tf.config.threading.set_intra_op_parallelism_threads(intra)
+    tf.config.threading.set_inter_op_parallelism_threads(inter)

@@ -24,6 +24,8 @@ import os
 import statistics
 import time
 
+import _common
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -41,12 +43,7 @@ def main() -> None:
     p.add_argument("--threads", default=None, help="intra,inter op threads of TensorFlow")
     p.add_argument("--out", default=None)
     args = p.parse_args()
-    import tensorflow as tf
-
-    if args.threads:
-        intra, inter = (int(v) for v in args.threads.split(","))
-        tf.config.threading.set_intra_op_parallelism_threads(intra)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    _common.set_threads(args.threads)
     import multidigit as md
 
     ds = md.load_dataset()

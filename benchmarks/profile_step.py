@@ -30,6 +30,8 @@ import json
 import os
 import time
 
+import _common
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -126,12 +128,7 @@ def main() -> None:
     p.add_argument("--spe", type=int, default=8, help="steps_per_execution of fit_speN")
     p.add_argument("--out", default=None)
     args = p.parse_args()
-    import tensorflow as tf
-
-    if args.threads:
-        intra, inter = (int(v) for v in args.threads.split(","))
-        tf.config.threading.set_intra_op_parallelism_threads(intra)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    _common.set_threads(args.threads)
     fns, n = parts(args)
     timers = {k: _timer(f, n) for k, f in fns.items()}
     runs = {k: [] for k in timers}
