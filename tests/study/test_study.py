@@ -58,6 +58,7 @@ def test_study_interrupt_resume_and_report(tmp_path, monkeypatch):
     assert page.count("data:image/png;base64,") >= 8  # figures embedded
     assert "<strong>Finding:</strong>" in page and "confusion matrices" in page
     assert "the network, drawn from its layers" in page  # with or without Graphviz
+    assert ". These are the comparison's own runs" in " ".join(page.split())
     for name, info in on_disk["stages"]["explain"]["methods"].items():
         assert "error" not in info, (name, info)
 
