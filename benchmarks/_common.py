@@ -106,3 +106,17 @@ def set_threads(spec: str | None) -> None:
     intra, inter = (int(v) for v in spec.split(","))
     tf.config.threading.set_intra_op_parallelism_threads(intra)
     tf.config.threading.set_inter_op_parallelism_threads(inter)
+
+
+def timing_table(runs: dict, reduce, unit: str = "s") -> dict:
+    """Print ``runs`` (part -> [(wall, cpu), ...]) as a Markdown table, each part reduced
+    over its repeats by ``reduce`` (``min``, ``statistics.median``); return
+    part -> ``{"wall", "cpu"}`` (the profiling scripts' output)."""
+    print(f"| part | wall {unit} | CPU {unit} | cores |")
+    print("| --- | ---: | ---: | ---: |")
+    table = {}
+    for name, rs in runs.items():
+        wall, cpu = reduce(r[0] for r in rs), reduce(r[1] for r in rs)
+        table[name] = {"wall": wall, "cpu": cpu}
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {cpu / max(wall, 1e-9):.2f} |")
+    return table

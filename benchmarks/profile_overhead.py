@@ -69,14 +69,7 @@ def main() -> None:
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "native")
     print(f"ISA {isa}, threads {args.threads or 'default'}, {args.images} images, batch "
           f"{args.batch_size}, load {os.getloadavg()[0]:.1f}")
-    print("| part | wall s | CPU s | cores |")
-    print("| --- | ---: | ---: | ---: |")
-    table = {}
-    for name, rs in runs.items():
-        wall = statistics.median(r[0] for r in rs)
-        cpu = statistics.median(r[1] for r in rs)
-        table[name] = {"wall": wall, "cpu": cpu}
-        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {cpu / max(wall, 1e-9):.2f} |")
+    table = _common.timing_table(runs, statistics.median)
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"isa": isa, "threads": args.threads, "images": args.images,

@@ -138,14 +138,7 @@ def main() -> None:
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "native")
     print(f"ISA {isa}, threads {args.threads or 'default'}, batch {args.batch_size}, "
           f"load {os.getloadavg()[0]:.1f}")
-    print("| part | wall s / 1000 images | CPU s / 1000 images | cores |")
-    print("| --- | ---: | ---: | ---: |")
-    table = {}
-    for k, rs in runs.items():
-        wall = min(r[0] for r in rs)
-        cpu = min(r[1] for r in rs)
-        table[k] = {"wall": wall, "cpu": cpu}
-        print(f"| {k} | {wall:.2f} | {cpu:.2f} | {cpu / wall:.2f} |")
+    table = _common.timing_table(runs, min, unit="s / 1000 images")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"isa": isa, "threads": args.threads, "load": os.getloadavg()[0],
